@@ -1,0 +1,21 @@
+//! sparkplane's manifest API: the kubeflow Spark Operator's `sparkoperator.k8s.io/v1beta2`
+//! kinds (`SparkApplication`, `ScheduledSparkApplication`) and sparkplane's own
+//! `sparkplane.io/v1alpha1` `SparkCluster`, with loading from YAML/JSON text and validation.
+//!
+//! Everything here is pure: text in, typed values or [`Problem`]s out. Reading files, talking
+//! to Kubernetes or starting processes belongs to the shell crates.
+
+pub mod cluster;
+pub mod load;
+pub mod names;
+pub mod problem;
+pub mod quantity;
+pub mod v1beta2;
+pub mod validate;
+pub mod version;
+
+pub use cluster::SparkCluster;
+pub use load::{parse_documents, LoadedManifest, Manifest};
+pub use problem::{Problem, Severity};
+pub use v1beta2::{ScheduledSparkApplication, SparkApplication};
+pub use version::SparkVersion;
