@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"State","type":"string","jsonPath":".status.state"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct SparkClusterSpec {
     /// Spark release the cluster runs, `X.Y.Z`; defaults to the newest supported release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,14 +56,14 @@ pub struct SparkClusterSpec {
 
 /// The standalone master.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct MasterSpec {
     /// RPC port (`spark://host:PORT`). Locally: a free port from 7077 up when unset; a set port
     /// must be free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// Web UI port. Locally: a free port from 8080 up when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "webUIPort", skip_serializing_if = "Option::is_none")]
     pub web_ui_port: Option<u16>,
     /// Heap of the master daemon, a Spark memory size such as `1g` (default `1g`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,7 +84,7 @@ pub struct MasterSpec {
 
 /// The standalone workers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkerSpec {
     /// Number of workers (default 2).
     #[serde(default = "default_replicas")]
@@ -167,7 +167,7 @@ pub enum RecoveryMode {
 
 /// Master recovery settings.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct RecoverySpec {
     /// `NONE`, `FILESYSTEM` or `ROCKSDB`.
     #[serde(default)]
@@ -180,7 +180,7 @@ pub struct RecoverySpec {
 
 /// Spark history server settings.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct HistoryServerSpec {
     /// Run a history server (default true when this block is present).
     #[serde(default = "default_true")]
@@ -196,7 +196,7 @@ pub struct HistoryServerSpec {
 
 /// Security settings of a cluster.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct SecuritySpec {
     /// Spark RPC authentication with a generated shared secret (default true). Every
     /// application submitted through sparkplane receives the secret; it is never logged.

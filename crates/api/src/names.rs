@@ -1,1 +1,76 @@
-//! TO BE WRITTEN (api helper).
+//! Kubernetes name rules (DNS-1123 and DNS-1035), as pure checks with explanations.
+
+fn is_alnum_lower(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
+fn label_ok(s: &str, first_letter: bool) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let first_ok = if first_letter {
+        first.is_ascii_lowercase()
+    } else {
+        is_alnum_lower(first)
+    };
+    first_ok
+        && s.chars().all(|c| is_alnum_lower(c) || c == '-')
+        && s.chars().last().is_some_and(is_alnum_lower)
+}
+
+/// A DNS-1123 label: at most 63 lowercase letters, digits and '-', alphanumeric at both ends.
+pub fn dns1123_label(s: &str) -> Result<(), String> {
+    if s.len() <= 63 && label_ok(s, false) {
+        Ok(())
+    } else {
+        Err("expected a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit".into())
+    }
+}
+
+/// A DNS-1123 subdomain: dot-separated DNS-1123 labels, at most 253 characters.
+pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.len() <= 253 && s.split('.').all(|l| label_ok(l, false)) {
+        Ok(())
+    } else {
+        Err("expected a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters".into())
+    }
+}
+
+/// A DNS-1035 label of at most `max` characters: starts with a lowercase letter.
+pub fn dns1035_label(s: &str, max: usize) -> Result<(), String> {
+    if s.len() <= max && label_ok(s, true) {
+        Ok(())
+    } else {
+        Err(format!("expected a DNS-1035 label: at most {max} lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let long63 = "a".repeat(63);
+        let long64 = "a".repeat(64);
+        let cases: &[(&str, bool, bool, bool)] = &[
+            // (name, label, subdomain, dns1035 max 50)
+            ("spark-pi", true, true, true),
+            ("pi", true, true, true),
+            ("9lives", true, true, false),
+            ("a.b", false, true, false),
+            ("Spark_Pi", false, false, false),
+            ("-x", false, false, false),
+            ("x-", false, false, false),
+            ("", false, false, false),
+            (&long63, true, true, false),
+            (&long64, false, true, false),
+        ];
+        for (n, label, sub, d1035) in cases {
+            assert_eq!(dns1123_label(n).is_ok(), *label, "label {n}");
+            assert_eq!(dns1123_subdomain(n).is_ok(), *sub, "subdomain {n}");
+            assert_eq!(dns1035_label(n, 50).is_ok(), *d1035, "1035 {n}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Command implementations: each turns parsed arguments into calls on the library crates and
+//! prints the result.
+
+mod app;
+mod cluster;
+mod internal;
+mod spark;
+mod validate;
+
+use crate::cli::Command;
+
+/// Runs one command; returns the process exit code.
+pub async fn run(cmd: Command) -> anyhow::Result<u8> {
+    match cmd {
+        Command::Validate(args) => validate::run(&args),
+        Command::Spark(c) => spark::run(c),
+        Command::Cluster(c) => cluster::run(c).await,
+        Command::App(c) => app::run(c).await,
+        Command::Supervise(args) => internal::supervise(&args).await,
+        Command::AppRunner(args) => internal::app_runner(&args).await,
+    }
+}

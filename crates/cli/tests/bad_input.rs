@@ -1,0 +1,198 @@
+//! Bad input: each gets one line naming the file, the field path and the expectation, a
+//! non-zero exit, and leaves nothing running.
+
+mod common;
+
+use common::*;
+
+const APP_HEAD: &str = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  mode: cluster\n  sparkVersion: \"4.3.0\"\n  mainClass: org.example.Pi\n  mainApplicationFile: local:///x.jar\n";
+
+/// Runs `validate` on `content`, expects failure with exactly one error line containing every
+/// fragment, and no process left.
+fn refused(content: &str, fragments: &[&str]) {
+    let env = env();
+    let f = env.file("manifest.yaml", content);
+    let out = env.run(&["validate", "-f", &f.display().to_string()]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line, got: {stderr}");
+    let line = errors[0];
+    assert!(line.contains(&f.display().to_string()), "no file name in: {line}");
+    for frag in fragments {
+        assert!(line.contains(frag), "{frag:?} missing in: {line}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_no_processes(&env);
+}
+
+#[test]
+fn malformed_yaml() {
+    refused("apiVersion: v1\nkind: [unclosed\n", &["malformed YAML", "line"]);
+}
+
+#[test]
+fn unknown_kind() {
+    refused(
+        "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkJob\nmetadata:\n  name: x\n",
+        &["kind:", "SparkJob", "SparkApplication"],
+    );
+}
+
+#[test]
+fn unknown_field() {
+    refused(&format!("{APP_HEAD}  driverr:\n    cores: 1\n"), &["spec.driverr", "unknown field"]);
+}
+
+#[test]
+fn unknown_field_inside_a_kubernetes_type() {
+    refused(
+        &format!("{APP_HEAD}  volumes:\n    - name: data\n      emptyDirr: {{}}\n"),
+        &["spec.volumes[0].emptyDirr", "unknown field"],
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    refused(
+        "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  mainApplicationFile: local:///x.jar\n",
+        &["spec.sparkVersion", "required"],
+    );
+}
+
+#[test]
+fn negative_instances() {
+    refused(
+        &format!("{APP_HEAD}  executor:\n    instances: -1\n"),
+        &["spec.executor.instances", "-1"],
+    );
+}
+
+#[test]
+fn impossible_memory_quantity() {
+    refused(
+        &format!("{APP_HEAD}  driver:\n    memory: 12zb\n"),
+        &["spec.driver.memory", "12zb"],
+    );
+}
+
+#[test]
+fn invalid_enum_value() {
+    refused(
+        &APP_HEAD.replace("type: Scala", "type: Rust"),
+        &["spec.type", "Rust", "Scala"],
+    );
+}
+
+#[test]
+fn invalid_name() {
+    refused(&APP_HEAD.replace("name: pi", "name: Spark_Pi"), &["metadata.name", "Spark_Pi"]);
+}
+
+#[test]
+fn min_greater_than_max_executors() {
+    refused(
+        &format!("{APP_HEAD}  dynamicAllocation:\n    enabled: true\n    minExecutors: 5\n    maxExecutors: 2\n"),
+        &["spec.dynamicAllocation.minExecutors", "5"],
+    );
+}
+
+#[test]
+fn empty_file() {
+    refused("\n# nothing here\n", &["no manifest"]);
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported() {
+    let env = env();
+    let f = env.file(
+        "m.yaml",
+        &format!("{APP_HEAD}  driver:\n    memory: lots\n  executor:\n    instances: -2\n---\n{}", APP_HEAD.replace("name: pi", "name: Bad_Name")),
+    );
+    let out = env.run(&["validate", "-f", &f.display().to_string()]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 3, "{stderr}");
+    assert!(errors.iter().any(|l| l.contains("(document 2)") && l.contains("metadata.name")), "{stderr}");
+}
+
+#[test]
+fn valid_examples_validate() {
+    let env = env();
+    let mut args = vec!["validate".to_string()];
+    for f in ["cluster.yaml", "spark-pi.yaml", "wordcount-python.yaml", "wordcount-scala.yaml"] {
+        args.push("-f".into());
+        args.push(example(f).display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.ok(&args);
+    assert_eq!(out.lines().filter(|l| l.contains("is valid")).count(), 4, "{out}");
+}
+
+/// `cluster up` refusals: they must fail before starting anything.
+fn up_refused(env: &TestEnv, manifest: &str, fragments: &[&str], configure: impl FnOnce(&mut std::process::Command)) {
+    let f = env.file("cluster.yaml", manifest);
+    let mut cmd = env.cmd(&["cluster", "up", "-f", &f.display().to_string(), "--timeout", "60"]);
+    configure(&mut cmd);
+    let out = cmd.output().expect("run");
+    let (_, stderr) = outputs(&out);
+    assert!(!out.status.success(), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line: {stderr}");
+    for frag in fragments {
+        assert!(errors[0].contains(frag), "{frag:?} missing in: {}", errors[0]);
+    }
+    assert_no_processes(env);
+}
+
+#[test]
+fn spark_version_not_installed() {
+    let env = env();
+    // 4.0.x is a supported line the test setup does not install.
+    up_refused(
+        &env,
+        &cluster_yaml("c1", "4.0.0", 1, ""),
+        &["spec.sparkVersion", "4.0.0", "not installed", "sparkplane spark install"],
+        |_| {},
+    );
+}
+
+#[test]
+fn port_already_taken() {
+    let env = env();
+    let _home = spark_home(TEST_SPARK_VERSION);
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    up_refused(
+        &env,
+        &cluster_yaml("c2", TEST_SPARK_VERSION, 1, &format!("  master:\n    port: {port}\n")),
+        &["spec.master.port", &port.to_string(), "in use"],
+        |_| {},
+    );
+}
+
+#[test]
+fn no_java() {
+    let env = env();
+    let _home = spark_home(TEST_SPARK_VERSION);
+    up_refused(
+        &env,
+        &cluster_yaml("c3", TEST_SPARK_VERSION, 1, ""),
+        &["Java", "install"],
+        |cmd| {
+            cmd.env("PATH", "/nonexistent").env_remove("JAVA_HOME");
+        },
+    );
+}
+
+#[test]
+fn invalid_cluster_manifest_starts_nothing() {
+    let env = env();
+    up_refused(
+        &env,
+        &cluster_yaml("c4", TEST_SPARK_VERSION, 2, "").replace("    cores: 1\n", "    cores: 1\n    maxReplicas: 1\n"),
+        &["spec.workers.replicas", "maxReplicas"],
+        |_| {},
+    );
+}

@@ -1,0 +1,45 @@
+//! Where data and installs live, by environment.
+
+use std::path::PathBuf;
+
+use sparkplane_distro::{data_dir, Distributions};
+
+// One test, because it changes process-wide environment variables.
+#[test]
+fn directories_follow_the_environment() {
+    for k in ["SPARKPLANE_HOME", "SPARKPLANE_SPARK_DIR", "XDG_DATA_HOME"] {
+        std::env::remove_var(k);
+    }
+    std::env::set_var("HOME", "/home/u");
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            data_dir().unwrap(),
+            PathBuf::from("/home/u/.local/share/sparkplane")
+        );
+        std::env::set_var("XDG_DATA_HOME", "/xdg");
+        assert_eq!(data_dir().unwrap(), PathBuf::from("/xdg/sparkplane"));
+        assert_eq!(
+            Distributions::from_env().unwrap().root(),
+            PathBuf::from("/xdg/sparkplane/spark")
+        );
+    }
+    std::env::set_var("SPARKPLANE_HOME", "/sp");
+    assert_eq!(data_dir().unwrap(), PathBuf::from("/sp"));
+    assert_eq!(
+        Distributions::from_env().unwrap().root(),
+        PathBuf::from("/sp/spark")
+    );
+    std::env::set_var("SPARKPLANE_SPARK_DIR", "/dists");
+    let d = Distributions::from_env().unwrap();
+    assert_eq!(d.root(), PathBuf::from("/dists"));
+    assert_eq!(
+        d.managed_home(&"4.3.0".parse().unwrap()),
+        PathBuf::from("/dists/4.3.0")
+    );
+    // Empty means unset.
+    std::env::set_var("SPARKPLANE_SPARK_DIR", "");
+    assert_eq!(
+        Distributions::from_env().unwrap().root(),
+        PathBuf::from("/sp/spark")
+    );
+}

@@ -1,0 +1,442 @@
+//! A SparkApplication as a `spark-submit` command line for the local runtime: client mode
+//! (the driver runs on this machine) against a local cluster's master or `local[*]`.
+//!
+//! Fields map as the kubeflow Spark Operator documents them (its own submission turns them
+//! into the same `--conf` keys); fields that only mean something on Kubernetes are accepted
+//! and reported in one warning, never silently dropped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sparkplane_api::v1beta2::{RestartPolicyType, SparkApplication, SparkApplicationType};
+use sparkplane_api::Problem;
+
+use crate::cluster::AUTH_SECRET_ENV;
+use crate::conf::SparkConf;
+use crate::retry::{RestartKind, RetryPolicy, DEFAULT_RETRY_INTERVAL};
+
+/// Where the application runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// `local[*]`: driver and executors in one JVM.
+    Local,
+    /// A local standalone cluster.
+    Cluster {
+        /// `spark://host:port`.
+        master_url: &'a str,
+        /// The cluster's application defaults (its sparkConf, decommissioning, event logs).
+        defaults: &'a SparkConf,
+        /// Whether the cluster requires RPC authentication.
+        authenticate: bool,
+    },
+}
+
+/// Everything [`plan_submit`] needs besides the manifest.
+#[derive(Debug, Clone, Copy)]
+pub struct SubmitInputs<'a> {
+    /// The validated application.
+    pub app: &'a SparkApplication,
+    /// The manifest file, for messages.
+    pub source: &'a str,
+    /// Absolute directory of the manifest: relative paths resolve against it, and the driver
+    /// runs in it.
+    pub manifest_dir: &'a Path,
+    /// SPARK_HOME of the release to run.
+    pub spark_home: &'a Path,
+    /// JAVA_HOME to pass on.
+    pub java_home: Option<&'a Path>,
+    /// Where to run.
+    pub target: Target<'a>,
+    /// Port for the driver's UI and REST API (sparkplane follows progress through it).
+    pub ui_port: u16,
+    /// Properties file carrying `spark.authenticate.secret` (written 0600 by the runner);
+    /// needed when the cluster authenticates, because Spark's standalone driver reads the
+    /// secret only from its configuration.
+    pub secret_properties: Option<&'a Path>,
+}
+
+/// The command that runs the driver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitCommand {
+    /// `$SPARK_HOME/bin/spark-submit`.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Environment to set (no secrets).
+    pub env: BTreeMap<String, String>,
+    /// Environment variables to set to the cluster's RPC secret.
+    pub secret_env: Vec<String>,
+    /// Working directory of the driver.
+    pub working_dir: PathBuf,
+}
+
+/// The plan for one application.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitPlan {
+    /// The driver command.
+    pub command: SubmitCommand,
+    /// Local files the command refers to, with the field naming each (the shell checks they
+    /// exist before starting anything).
+    pub local_files: Vec<(String, PathBuf)>,
+    /// restartPolicy.
+    pub retry: RetryPolicy,
+    /// timeToLiveSeconds.
+    pub time_to_live_seconds: Option<u64>,
+    /// spec.suspend.
+    pub suspend: bool,
+    /// Warnings (fields without meaning on one machine, overridden settings).
+    pub warnings: Vec<Problem>,
+}
+
+/// How a URI in a manifest is used locally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A file on this machine.
+    Local(PathBuf),
+    /// A remote URI Spark fetches itself (http, s3a, hdfs, ...).
+    Remote(String),
+}
+
+/// Resolves a manifest URI: `local://` and `file://` and plain paths are local files (relative
+/// ones against the manifest's directory); `local:///opt/spark/...`, the path of Spark's
+/// official image, maps to the installed SPARK_HOME so kubeflow's examples run unchanged.
+pub fn resolve_uri(uri: &str, manifest_dir: &Path, spark_home: &Path) -> Resolved {
+    let path = if let Some(rest) = uri.strip_prefix("local://") {
+        rest
+    } else if let Some(rest) = uri.strip_prefix("file://") {
+        rest
+    } else if uri.contains("://") {
+        return Resolved::Remote(uri.to_string());
+    } else {
+        uri
+    };
+    if let Some(rest) = path.strip_prefix("/opt/spark/") {
+        return Resolved::Local(spark_home.join(rest));
+    }
+    let p = Path::new(path);
+    Resolved::Local(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        manifest_dir.join(p)
+    })
+}
+
+struct Builder<'a> {
+    inputs: &'a SubmitInputs<'a>,
+    conf: SparkConf,
+    ignored: Vec<&'static str>,
+    local_files: Vec<(String, PathBuf)>,
+    warnings: Vec<Problem>,
+}
+
+impl Builder<'_> {
+    fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.conf.insert(key.to_string(), value.into());
+    }
+
+    fn ignore_if(&mut self, present: bool, field: &'static str) {
+        if present {
+            self.ignored.push(field);
+        }
+    }
+
+    fn uri(&mut self, field: String, uri: &str) -> String {
+        match resolve_uri(uri, self.inputs.manifest_dir, self.inputs.spark_home) {
+            Resolved::Local(p) => {
+                let s = p.display().to_string();
+                self.local_files.push((field, p));
+                s
+            }
+            Resolved::Remote(u) => u,
+        }
+    }
+
+    fn uris(&mut self, field: &str, list: &[String]) -> Option<String> {
+        if list.is_empty() {
+            return None;
+        }
+        let resolved: Vec<String> = list
+            .iter()
+            .enumerate()
+            .map(|(i, u)| self.uri(format!("{field}[{i}]"), u))
+            .collect();
+        Some(resolved.join(","))
+    }
+}
+
+/// Plans the spark-submit command for one application. Pure.
+pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>> {
+    let app = inputs.app;
+    let spec = &app.spec;
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let mut b = Builder {
+        inputs,
+        conf: SparkConf::new(),
+        ignored: Vec::new(),
+        local_files: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let warn = |path: &str, msg: String| Problem::warning(inputs.source, Some(0), path, msg);
+
+    // Layer 1: the cluster's defaults.
+    let (master, secret_env) = match inputs.target {
+        Target::Local => ("local[*]".to_string(), Vec::new()),
+        Target::Cluster {
+            master_url,
+            defaults,
+            authenticate,
+        } => {
+            b.conf.extend(defaults.clone());
+            let env = if authenticate {
+                vec![AUTH_SECRET_ENV.to_string()]
+            } else {
+                Vec::new()
+            };
+            (master_url.to_string(), env)
+        }
+    };
+    // Layer 2: sparkConf and hadoopConf, as given.
+    for (k, v) in &spec.spark_conf {
+        b.set(k, v.clone());
+        if k.starts_with("spark.kubernetes.") {
+            b.warnings.push(warn(
+                &format!("spec.sparkConf.{k}"),
+                "a Kubernetes-only setting; it has no effect in the local runtime".into(),
+            ));
+        }
+    }
+    for (k, v) in &spec.hadoop_conf {
+        b.set(&format!("spark.hadoop.{k}"), v.clone());
+    }
+    // Layer 3: typed fields, which the kubeflow operator also passes after sparkConf.
+    let d = &spec.driver;
+    let e = &spec.executor;
+    if let Some(c) = d.cores {
+        b.set("spark.driver.cores", c.to_string());
+    }
+    if let Some(m) = &d.memory {
+        b.set("spark.driver.memory", m.clone());
+    }
+    if let Some(m) = &d.memory_overhead {
+        b.set("spark.driver.memoryOverhead", m.clone());
+    }
+    if let Some(j) = &d.java_options {
+        b.set("spark.driver.extraJavaOptions", j.clone());
+    }
+    if let Some(c) = e.cores {
+        b.set("spark.executor.cores", c.to_string());
+    }
+    if let Some(m) = &e.memory {
+        b.set("spark.executor.memory", m.clone());
+    }
+    if let Some(m) = &e.memory_overhead {
+        b.set("spark.executor.memoryOverhead", m.clone());
+    }
+    if let Some(j) = &e.java_options {
+        b.set("spark.executor.extraJavaOptions", j.clone());
+    }
+    let da_enabled = spec.dynamic_allocation.as_ref().is_some_and(|da| da.enabled);
+    if let Some(da) = spec.dynamic_allocation.as_ref().filter(|da| da.enabled) {
+        b.set("spark.dynamicAllocation.enabled", "true");
+        if let Some(v) = da.initial_executors {
+            b.set("spark.dynamicAllocation.initialExecutors", v.to_string());
+        }
+        if let Some(v) = da.min_executors {
+            b.set("spark.dynamicAllocation.minExecutors", v.to_string());
+        }
+        if let Some(v) = da.max_executors {
+            b.set("spark.dynamicAllocation.maxExecutors", v.to_string());
+        }
+        b.set(
+            "spark.dynamicAllocation.shuffleTracking.enabled",
+            da.shuffle_tracking_enabled.unwrap_or(true).to_string(),
+        );
+        if let Some(v) = da.shuffle_tracking_timeout {
+            b.set(
+                "spark.dynamicAllocation.shuffleTracking.timeout",
+                v.to_string(),
+            );
+        }
+    }
+    if let Some(n) = e.instances {
+        b.set("spark.executor.instances", n.to_string());
+        // Spark's standalone scheduler sizes an application by cores, not by instance count;
+        // capping the cores at instances × cores gives the instance count the manifest asks
+        // for, unless the user capped cores already.
+        if let (Target::Cluster { .. }, false) = (inputs.target, da_enabled) {
+            let per = e.cores.unwrap_or(1).max(1);
+            b.conf
+                .entry("spark.cores.max".into())
+                .or_insert_with(|| (i64::from(n) * i64::from(per)).to_string());
+        }
+    }
+    for (k, v) in executor_env(e) {
+        b.set(&format!("spark.executorEnv.{k}"), v);
+    }
+    // sparkplane's own: it follows the driver through this UI port.
+    if let Some(p) = spec.spark_conf.get("spark.ui.port") {
+        b.warnings.push(warn(
+            "spec.sparkConf.spark.ui.port",
+            format!("{p} is replaced by port {} so sparkplane can follow the driver", inputs.ui_port),
+        ));
+    }
+    b.set("spark.ui.port", inputs.ui_port.to_string());
+    if let Some(p) = spec.spark_conf.get("spark.master") {
+        b.warnings.push(warn(
+            "spec.sparkConf.spark.master",
+            format!("{p:?} is replaced by {master:?}"),
+        ));
+        b.conf.remove("spark.master");
+    }
+
+    // Kubernetes-only fields: accepted, reported once.
+    b.ignore_if(spec.image.is_some(), "spec.image");
+    b.ignore_if(spec.image_pull_policy.is_some(), "spec.imagePullPolicy");
+    b.ignore_if(!spec.image_pull_secrets.is_empty(), "spec.imagePullSecrets");
+    b.ignore_if(!spec.volumes.is_empty(), "spec.volumes");
+    b.ignore_if(!spec.node_selector.is_empty(), "spec.nodeSelector");
+    b.ignore_if(spec.spark_config_map.is_some(), "spec.sparkConfigMap");
+    b.ignore_if(spec.hadoop_config_map.is_some(), "spec.hadoopConfigMap");
+    b.ignore_if(spec.monitoring.is_some(), "spec.monitoring");
+    b.ignore_if(spec.batch_scheduler.is_some(), "spec.batchScheduler");
+    b.ignore_if(spec.batch_scheduler_options.is_some(), "spec.batchSchedulerOptions");
+    b.ignore_if(spec.spark_ui_options.is_some(), "spec.sparkUIOptions");
+    b.ignore_if(!spec.driver_ingress_options.is_empty(), "spec.driverIngressOptions");
+    b.ignore_if(spec.driver_pod_disruption_budget.is_some(), "spec.driverPodDisruptionBudget");
+    b.ignore_if(spec.memory_overhead_factor.is_some(), "spec.memoryOverheadFactor");
+    ignore_pod_fields(&mut b, "spec.driver", &d.pod);
+    ignore_pod_fields(&mut b, "spec.executor", &e.pod);
+    b.ignore_if(d.pod_name.is_some(), "spec.driver.podName");
+    b.ignore_if(d.core_request.is_some(), "spec.driver.coreRequest");
+    b.ignore_if(d.lifecycle.is_some(), "spec.driver.lifecycle");
+    b.ignore_if(d.kubernetes_master.is_some(), "spec.driver.kubernetesMaster");
+    b.ignore_if(!d.service_annotations.is_empty(), "spec.driver.serviceAnnotations");
+    b.ignore_if(!d.service_labels.is_empty(), "spec.driver.serviceLabels");
+    b.ignore_if(!d.ports.is_empty(), "spec.driver.ports");
+    b.ignore_if(d.priority_class_name.is_some(), "spec.driver.priorityClassName");
+    b.ignore_if(e.core_request.is_some(), "spec.executor.coreRequest");
+    b.ignore_if(e.lifecycle.is_some(), "spec.executor.lifecycle");
+    b.ignore_if(e.delete_on_termination.is_some(), "spec.executor.deleteOnTermination");
+    b.ignore_if(!e.ports.is_empty(), "spec.executor.ports");
+    b.ignore_if(e.priority_class_name.is_some(), "spec.executor.priorityClassName");
+    if !b.ignored.is_empty() {
+        let fields = b.ignored.join(", ");
+        b.warnings.push(warn(
+            "",
+            format!("accepted but without effect on one machine (Kubernetes only): {fields}"),
+        ));
+    }
+
+    // The command line.
+    let mut args: Vec<String> = Vec::new();
+    if let Some(p) = inputs.secret_properties {
+        args.extend(["--properties-file".into(), p.display().to_string()]);
+    }
+    args.extend([
+        "--master".into(),
+        master,
+        "--deploy-mode".into(),
+        "client".into(),
+        "--name".into(),
+        name,
+    ]);
+    if let Some(c) = &spec.main_class {
+        args.extend(["--class".into(), c.clone()]);
+    }
+    let deps = &spec.deps;
+    let lists: [(&str, &str, &[String]); 4] = [
+        ("--jars", "spec.deps.jars", &deps.jars),
+        ("--files", "spec.deps.files", &deps.files),
+        ("--py-files", "spec.deps.pyFiles", &deps.py_files),
+        ("--archives", "spec.deps.archives", &deps.archives),
+    ];
+    for (flag, field, list) in lists {
+        if let Some(v) = b.uris(field, list) {
+            args.extend([flag.to_string(), v]);
+        }
+    }
+    let plain: [(&str, &[String]); 3] = [
+        ("--packages", &deps.packages),
+        ("--exclude-packages", &deps.exclude_packages),
+        ("--repositories", &deps.repositories),
+    ];
+    for (flag, list) in plain {
+        if !list.is_empty() {
+            args.extend([flag.to_string(), list.join(",")]);
+        }
+    }
+    if let Some(u) = &spec.proxy_user {
+        args.extend(["--proxy-user".into(), u.clone()]);
+    }
+    for (k, v) in &b.conf {
+        args.extend(["--conf".into(), format!("{k}={v}")]);
+    }
+    let main = match spec.main_application_file.as_deref() {
+        Some(f) => b.uri("spec.mainApplicationFile".into(), f),
+        None => {
+            return Err(vec![Problem::error(
+                inputs.source,
+                Some(0),
+                "spec.mainApplicationFile",
+                "required field is missing",
+            )])
+        }
+    };
+    args.push(main);
+    args.extend(spec.arguments.iter().cloned());
+
+    let mut env = BTreeMap::new();
+    env.insert("SPARK_HOME".to_string(), inputs.spark_home.display().to_string());
+    env.insert("SPARK_LOCAL_IP".to_string(), "127.0.0.1".to_string());
+    if let Some(j) = inputs.java_home {
+        env.insert("JAVA_HOME".to_string(), j.display().to_string());
+    }
+    if matches!(spec.r#type, SparkApplicationType::Python) {
+        env.insert("PYSPARK_PYTHON".to_string(), "python3".to_string());
+    }
+    env.extend(driver_env(d));
+
+    Ok(SubmitPlan {
+        command: SubmitCommand {
+            program: inputs.spark_home.join("bin").join("spark-submit"),
+            args,
+            env,
+            secret_env,
+            working_dir: inputs.manifest_dir.to_path_buf(),
+        },
+        local_files: b.local_files,
+        retry: retry_policy(app),
+        time_to_live_seconds: spec.time_to_live_seconds.and_then(|t| u64::try_from(t).ok()),
+        suspend: spec.suspend.unwrap_or(false),
+        warnings: b.warnings,
+    })
+}
+
+/// The restart policy with kubeflow's defaults (5 s intervals when not Never).
+pub fn retry_policy(app: &SparkApplication) -> RetryPolicy {
+    let rp = &app.spec.restart_policy;
+    let kind = match rp.r#type {
+        None | Some(RestartPolicyType::Never) => RestartKind::Never,
+        Some(RestartPolicyType::OnFailure) => RestartKind::OnFailure,
+        Some(RestartPolicyType::Always) => RestartKind::Always,
+    };
+    let secs = |v: Option<i64>| {
+        v.and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_RETRY_INTERVAL)
+    };
+    let count = |v: Option<i32>| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    RetryPolicy {
+        kind,
+        on_failure_retries: count(rp.on_failure_retries),
+        on_failure_interval: secs(rp.on_failure_retry_interval),
+        on_submission_failure_retries: count(rp.on_submission_failure_retries),
+        on_submission_failure_interval: secs(rp.on_submission_failure_retry_interval),
+    }
+}
+
+#[cfg(test)]
+mod tests;
