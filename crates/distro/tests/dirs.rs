@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use sparkplane_distro::{data_dir, Distributions};
+use sparkplane_distro::{data_dir, default_index_url, Distributions, DEFAULT_INDEX_URL};
 
 // One test, because it changes process-wide environment variables.
 #[test]
@@ -42,4 +42,17 @@ fn directories_follow_the_environment() {
         Distributions::from_env().unwrap().root(),
         PathBuf::from("/sp/spark")
     );
+}
+
+#[test]
+fn index_url_follows_the_environment() {
+    std::env::remove_var("SPARKPLANE_PYPI_INDEX");
+    std::env::remove_var("PIP_INDEX_URL");
+    assert_eq!(default_index_url(), DEFAULT_INDEX_URL);
+    std::env::set_var("PIP_INDEX_URL", "https://pip/simple");
+    assert_eq!(default_index_url(), "https://pip/simple");
+    std::env::set_var("SPARKPLANE_PYPI_INDEX", "https://mine/simple");
+    assert_eq!(default_index_url(), "https://mine/simple");
+    std::env::set_var("SPARKPLANE_PYPI_INDEX", " ");
+    assert_eq!(default_index_url(), "https://pip/simple");
 }

@@ -23,6 +23,21 @@ pub fn create(path: &Path) -> Result<(), LocalError> {
         .map_err(LocalError::io("cannot write", path))
 }
 
+/// Writes a one-entry Java properties file `key=secret` readable by the owner only (how a
+/// standalone driver receives the secret without it showing on a command line).
+pub fn write_properties(path: &Path, key: &str, secret: &str) -> Result<(), LocalError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(LocalError::io("cannot create", path))?;
+    // The secret is hex, so it needs no properties escaping.
+    f.write_all(format!("{key}={secret}\n").as_bytes())
+        .map_err(LocalError::io("cannot write", path))
+}
+
 /// Reads the secret at `path`.
 pub fn read(path: &Path) -> Result<String, LocalError> {
     std::fs::read_to_string(path)

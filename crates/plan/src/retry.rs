@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// The kind of restart policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RestartKind {
     /// Never rerun.
     Never,
@@ -14,7 +14,7 @@ pub enum RestartKind {
 }
 
 /// The retry settings of one application (defaults applied).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetryPolicy {
     /// The kind.
     pub kind: RestartKind,

@@ -17,6 +17,45 @@ use crate::cluster::AUTH_SECRET_ENV;
 use crate::conf::SparkConf;
 use crate::retry::{RestartKind, RetryPolicy, DEFAULT_RETRY_INTERVAL};
 
+/// Records the Kubernetes-only fields a driver or executor spec sets.
+macro_rules! ignore_pod_fields {
+    ($b:expr, $prefix:literal, $p:expr) => {{
+        let p = $p;
+        $b.ignore_if(p.template.is_some(), concat!($prefix, ".template"));
+        $b.ignore_if(p.core_limit.is_some(), concat!($prefix, ".coreLimit"));
+        $b.ignore_if(p.memory_limit.is_some(), concat!($prefix, ".memoryLimit"));
+        $b.ignore_if(p.gpu.is_some(), concat!($prefix, ".gpu"));
+        $b.ignore_if(p.image.is_some(), concat!($prefix, ".image"));
+        $b.ignore_if(!p.config_maps.is_empty(), concat!($prefix, ".configMaps"));
+        $b.ignore_if(!p.secrets.is_empty(), concat!($prefix, ".secrets"));
+        $b.ignore_if(!p.env_from.is_empty(), concat!($prefix, ".envFrom"));
+        $b.ignore_if(!p.env_secret_key_refs.is_empty(), concat!($prefix, ".envSecretKeyRefs"));
+        $b.ignore_if(!p.labels.is_empty(), concat!($prefix, ".labels"));
+        $b.ignore_if(!p.annotations.is_empty(), concat!($prefix, ".annotations"));
+        $b.ignore_if(!p.volume_mounts.is_empty(), concat!($prefix, ".volumeMounts"));
+        $b.ignore_if(p.affinity.is_some(), concat!($prefix, ".affinity"));
+        $b.ignore_if(!p.tolerations.is_empty(), concat!($prefix, ".tolerations"));
+        $b.ignore_if(p.pod_security_context.is_some(), concat!($prefix, ".podSecurityContext"));
+        $b.ignore_if(p.security_context.is_some(), concat!($prefix, ".securityContext"));
+        $b.ignore_if(p.scheduler_name.is_some(), concat!($prefix, ".schedulerName"));
+        $b.ignore_if(!p.sidecars.is_empty(), concat!($prefix, ".sidecars"));
+        $b.ignore_if(!p.init_containers.is_empty(), concat!($prefix, ".initContainers"));
+        $b.ignore_if(p.host_network.is_some(), concat!($prefix, ".hostNetwork"));
+        $b.ignore_if(!p.node_selector.is_empty(), concat!($prefix, ".nodeSelector"));
+        $b.ignore_if(p.dns_config.is_some(), concat!($prefix, ".dnsConfig"));
+        $b.ignore_if(
+            p.termination_grace_period_seconds.is_some(),
+            concat!($prefix, ".terminationGracePeriodSeconds"),
+        );
+        $b.ignore_if(p.service_account.is_some(), concat!($prefix, ".serviceAccount"));
+        $b.ignore_if(!p.host_aliases.is_empty(), concat!($prefix, ".hostAliases"));
+        $b.ignore_if(
+            p.share_process_namespace.is_some(),
+            concat!($prefix, ".shareProcessNamespace"),
+        );
+    }};
+}
+
 /// Where the application runs.
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
@@ -273,8 +312,12 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
                 .or_insert_with(|| (i64::from(n) * i64::from(per)).to_string());
         }
     }
-    for (k, v) in executor_env(e) {
+    let (executor_env, from_refs) = literal_env(&e.env, &e.env_vars);
+    for (k, v) in executor_env {
         b.set(&format!("spark.executorEnv.{k}"), v);
+    }
+    if from_refs {
+        b.ignored.push("spec.executor.env[].valueFrom");
     }
     // sparkplane's own: it follows the driver through this UI port.
     if let Some(p) = spec.spark_conf.get("spark.ui.port") {
@@ -292,6 +335,11 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         b.conf.remove("spark.master");
     }
 
+    let (driver_env, from_refs) = literal_env(&d.env, &d.env_vars);
+    if from_refs {
+        b.ignored.push("spec.driver.env[].valueFrom");
+    }
+
     // Kubernetes-only fields: accepted, reported once.
     b.ignore_if(spec.image.is_some(), "spec.image");
     b.ignore_if(spec.image_pull_policy.is_some(), "spec.imagePullPolicy");
@@ -307,8 +355,8 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     b.ignore_if(!spec.driver_ingress_options.is_empty(), "spec.driverIngressOptions");
     b.ignore_if(spec.driver_pod_disruption_budget.is_some(), "spec.driverPodDisruptionBudget");
     b.ignore_if(spec.memory_overhead_factor.is_some(), "spec.memoryOverheadFactor");
-    ignore_pod_fields(&mut b, "spec.driver", &d.pod);
-    ignore_pod_fields(&mut b, "spec.executor", &e.pod);
+    ignore_pod_fields!(b, "spec.driver", d);
+    ignore_pod_fields!(b, "spec.executor", e);
     b.ignore_if(d.pod_name.is_some(), "spec.driver.podName");
     b.ignore_if(d.core_request.is_some(), "spec.driver.coreRequest");
     b.ignore_if(d.lifecycle.is_some(), "spec.driver.lifecycle");
@@ -397,7 +445,7 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if matches!(spec.r#type, SparkApplicationType::Python) {
         env.insert("PYSPARK_PYTHON".to_string(), "python3".to_string());
     }
-    env.extend(driver_env(d));
+    env.extend(driver_env);
 
     Ok(SubmitPlan {
         command: SubmitCommand {
@@ -414,6 +462,32 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         warnings: b.warnings,
     })
 }
+
+/// Literal environment variables of a pod spec (`env` with values, then the deprecated
+/// `envVars`), and whether some came from Secrets or ConfigMaps (not available locally).
+fn literal_env(
+    env: &[k8s_openapi::api::core::v1::EnvVar],
+    env_vars: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, bool) {
+    let mut out = BTreeMap::new();
+    let mut from_refs = false;
+    for v in env {
+        match (&v.value, &v.value_from) {
+            (_, Some(_)) => from_refs = true,
+            (Some(val), None) => {
+                out.insert(v.name.clone(), val.clone());
+            }
+            (None, None) => {
+                out.insert(v.name.clone(), String::new());
+            }
+        }
+    }
+    for (k, v) in env_vars {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    (out, from_refs)
+}
+
 
 /// The restart policy with kubeflow's defaults (5 s intervals when not Never).
 pub fn retry_policy(app: &SparkApplication) -> RetryPolicy {

@@ -120,6 +120,7 @@ pub async fn submit(
     }
 
     let ui_port = ports::ephemeral("127.0.0.1", &[])?;
+    let secret_properties = layout.secret_properties();
     let manifest_dir = absolute_dir_of(source);
     let target = match &opts.cluster {
         Some(_) => Target::Cluster {
@@ -137,6 +138,7 @@ pub async fn submit(
         java_home: java_home.as_deref(),
         target,
         ui_port,
+        secret_properties: secret_file.as_ref().map(|_| secret_properties.as_path()),
     })
     .map_err(|ps| LocalError::Invalid(ps.iter().map(ToString::to_string).collect()))?;
     warnings.extend(planned.warnings.iter().map(ToString::to_string));

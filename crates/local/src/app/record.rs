@@ -39,6 +39,11 @@ impl AppLayout {
     pub fn driver_stdout(&self) -> PathBuf {
         self.root.join("driver.out")
     }
+    /// Properties file with the cluster's RPC secret for the driver (0600, removed when the
+    /// application ends).
+    pub fn secret_properties(&self) -> PathBuf {
+        self.root.join("secret.properties")
+    }
     /// The runner's own log.
     pub fn runner_log(&self) -> PathBuf {
         self.root.join("runner.log")

@@ -70,9 +70,34 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
         return Ok(());
     }
     let secret = match &r.record.secret_file {
-        Some(f) => Some(secret::read(f)?),
+        Some(f) => {
+            let s = secret::read(f)?;
+            secret::write_properties(&r.layout.secret_properties(), "spark.authenticate.secret", &s)?;
+            Some(s)
+        }
         None => None,
     };
+    let result = run_attempts(&mut r, secret.as_deref(), &mut term).await;
+    let _ = std::fs::remove_file(r.layout.secret_properties());
+    result?;
+    if let Some(ttl) = r.record.time_to_live_seconds {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(ttl)) => {
+                info!("time to live reached; removing {}", r.layout.root().display());
+                let _ = std::fs::remove_dir_all(r.layout.root());
+            }
+            _ = term.recv() => {}
+        }
+    }
+    Ok(())
+}
+
+/// Runs attempts until the application reaches a final state or is killed.
+async fn run_attempts(
+    r: &mut Runner,
+    secret: Option<&str>,
+    term: &mut tokio::signal::unix::Signal,
+) -> Result<(), LocalError> {
 
     loop {
         r.status.submission_attempts += 1;
@@ -80,7 +105,7 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
         r.status.spark_application_id = None;
         r.status.web_ui_address = None;
         r.status.exit_code = None;
-        let started = start_driver(&r.layout, &r.record, secret.as_deref()).await;
+        let started = start_driver(&r.layout, &r.record, secret).await;
         let outcome = match started {
             Err(e) => {
                 warn!("submission failed: {e}");
@@ -126,7 +151,7 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
                         if let Some(pid) = pid {
                             stop_group(pid, &mut child).await;
                         }
-                        finish_killed(&mut r);
+                        finish_killed(r);
                         return Ok(());
                     }
                     Ended::Exited(code) => {
@@ -165,7 +190,7 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = term.recv() => {
-                        finish_killed(&mut r);
+                        finish_killed(r);
                         return Ok(());
                     }
                 }
@@ -177,20 +202,10 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
                     Outcome::Succeeded => S::Completed,
                     Outcome::Failed | Outcome::SubmissionFailed => S::Failed,
                 });
-                break;
+                return Ok(());
             }
         }
     }
-    if let Some(ttl) = r.record.time_to_live_seconds {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(ttl)) => {
-                info!("time to live reached; removing {}", r.layout.root().display());
-                let _ = std::fs::remove_dir_all(r.layout.root());
-            }
-            _ = term.recv() => {}
-        }
-    }
-    Ok(())
 }
 
 fn finish_killed(r: &mut Runner) {
@@ -222,6 +237,7 @@ async fn start_driver(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .current_dir(&cmd.working_dir)
         .process_group(0);
     if let Some(s) = secret {
         for k in &cmd.secret_env {
