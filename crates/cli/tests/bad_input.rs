@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 
-const APP_HEAD: &str = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  mode: cluster\n  sparkVersion: \"4.3.0\"\n  mainClass: org.example.Pi\n  mainApplicationFile: local:///x.jar\n";
+const APP_HEAD: &str = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  mode: cluster\n  sparkVersion: \"4.3.0\"\n  mainClass: org.example.Pi\n  mainApplicationFile: local:///x.jar\n  driver:\n    cores: 1\n  executor:\n    instances: 1\n";
 
 /// Runs `validate` on `content`, expects failure with exactly one error line containing every
 /// fragment, and no process left.
@@ -55,7 +55,7 @@ fn unknown_field_inside_a_kubernetes_type() {
 #[test]
 fn missing_required_field() {
     refused(
-        "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  mainApplicationFile: local:///x.jar\n",
+        &APP_HEAD.replace("  sparkVersion: \"4.3.0\"\n", ""),
         &["spec.sparkVersion", "required"],
     );
 }
@@ -63,7 +63,7 @@ fn missing_required_field() {
 #[test]
 fn negative_instances() {
     refused(
-        &format!("{APP_HEAD}  executor:\n    instances: -1\n"),
+        &APP_HEAD.replace("instances: 1", "instances: -1"),
         &["spec.executor.instances", "-1"],
     );
 }
@@ -71,7 +71,7 @@ fn negative_instances() {
 #[test]
 fn impossible_memory_quantity() {
     refused(
-        &format!("{APP_HEAD}  driver:\n    memory: 12zb\n"),
+        &APP_HEAD.replacen("    cores: 1\n", "    cores: 1\n    memory: 12zb\n", 1),
         &["spec.driver.memory", "12zb"],
     );
 }
@@ -107,7 +107,13 @@ fn every_problem_of_a_file_is_reported() {
     let env = env();
     let f = env.file(
         "m.yaml",
-        &format!("{APP_HEAD}  driver:\n    memory: lots\n  executor:\n    instances: -2\n---\n{}", APP_HEAD.replace("name: pi", "name: Bad_Name")),
+        &format!(
+            "{}---\n{}",
+            APP_HEAD
+                .replacen("    cores: 1\n", "    cores: 1\n    memory: lots\n", 1)
+                .replace("instances: 1", "instances: -2"),
+            APP_HEAD.replace("name: pi", "name: Bad_Name")
+        ),
     );
     let out = env.run(&["validate", "-f", &f.display().to_string()]);
     let (_, stderr) = outputs(&out);
