@@ -71,7 +71,7 @@ pub fn parse_cpu_quantity(s: &str) -> Result<u64, String> {
 
 /// `n` MiB as a Spark size string (`1024` → `1g`, `1536` → `1536m`).
 pub fn format_mib(n: u64) -> String {
-    if n > 0 && n % 1024 == 0 {
+    if n > 0 && n.is_multiple_of(1024) {
         format!("{}g", n / 1024)
     } else {
         format!("{n}m")

@@ -73,7 +73,7 @@ fn slow_sum_expected(tasks: u64) -> u64 {
 fn cluster_runs_pyspark_and_scala_jobs_with_the_right_answers() {
     let env = env();
     let _ = examples_jar(V);
-    up(&env, &cluster_yaml("main", V, 2, ""));
+    up(&env, &cluster_yaml("main", V, 2, "  historyServer:\n    enabled: true\n"));
 
     // Resources from the manifest are what Spark itself shows.
     let st = env.cluster_status("main");
@@ -109,6 +109,21 @@ fn cluster_runs_pyspark_and_scala_jobs_with_the_right_answers() {
     let st = env.cluster_status("main");
     let master = &st["master"];
     assert!(master["completedApps"].as_u64().unwrap() >= 2, "{st}");
+
+    // The history server lists both from the event logs.
+    let history = st["historyUI"].as_str().expect("history UI").to_string();
+    wait_for("the history server to list both applications", Duration::from_secs(120), || {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--max-time", "3", &format!("{history}/api/v1/applications")])
+            .output()
+            .ok()?;
+        let apps: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        (apps.as_array()?.len() >= 2).then_some(())
+    });
+
+    // Component logs.
+    let logs = env.ok(&["cluster", "logs", "main", "--component", "master", "--tail", "20"]);
+    assert!(logs.contains("master.log") && logs.lines().count() > 5, "{logs}");
 
     let id = env.cluster_id("main");
     env.ok(&["cluster", "down", "main"]);
@@ -294,14 +309,17 @@ fn an_unauthenticated_client_is_refused_by_a_cluster() {
     let url = env.cluster_status("sec")["masterUrl"].as_str().unwrap().to_string();
     let home = spark_home(V);
     // Plain spark-submit without the cluster's secret.
-    let out = std::process::Command::new(home.join("bin/spark-submit"))
+    // `timeout` bounds the run: a refused driver gives up by itself after its registration
+    // retries (about a minute).
+    let out = std::process::Command::new("timeout")
+        .arg("150")
+        .arg(home.join("bin/spark-submit"))
         .args(["--master", &url, "--conf", "spark.authenticate=true", "--conf", "spark.authenticate.secret=wrong"])
         .arg(home.join("examples/src/main/python/pi.py"))
         .arg("2")
         .env("SPARK_HOME", &home)
         .env("SPARK_LOCAL_IP", "127.0.0.1")
         .env("SPARKPLANE_HOME", env.home.path())
-        .env("SPARK_SUBMIT_OPTS", "-Dspark.network.timeout=10s -Dspark.rpc.askTimeout=10s")
         .output()
         .expect("spark-submit");
     let (so, se) = outputs(&out);
