@@ -44,7 +44,8 @@ pub fn parse_spark_memory_mib(s: &str) -> Result<u64, String> {
 
 /// Millicores of a Kubernetes CPU quantity (`500m`, `1`, `1.5`, `2`).
 pub fn parse_cpu_quantity(s: &str) -> Result<u64, String> {
-    let expected = || format!("expected a Kubernetes CPU quantity such as 500m, 1 or 1.5, got {s:?}");
+    let expected =
+        || format!("expected a Kubernetes CPU quantity such as 500m, 1 or 1.5, got {s:?}");
     let t = s.trim();
     if let Some(m) = t.strip_suffix('m') {
         if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) {
@@ -60,13 +61,19 @@ pub fn parse_cpu_quantity(s: &str) -> Result<u64, String> {
     {
         return Err(expected());
     }
-    let w: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| expected())? };
+    let w: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| expected())?
+    };
     let f: u64 = if frac.is_empty() {
         0
     } else {
         format!("{frac:0<3}").parse().map_err(|_| expected())?
     };
-    w.checked_mul(1000).and_then(|v| v.checked_add(f)).ok_or_else(expected)
+    w.checked_mul(1000)
+        .and_then(|v| v.checked_add(f))
+        .ok_or_else(expected)
 }
 
 /// `n` MiB as a Spark size string (`1024` → `1g`, `1536` → `1536m`).

@@ -16,7 +16,12 @@ pub fn load(files: &[&Path]) -> anyhow::Result<Vec<LoadedManifest>> {
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
             Err(e) => {
-                problems.push(Problem::error(source, None, "", format!("cannot read: {e}")));
+                problems.push(Problem::error(
+                    source,
+                    None,
+                    "",
+                    format!("cannot read: {e}"),
+                ));
                 continue;
             }
         };

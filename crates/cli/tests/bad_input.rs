@@ -18,7 +18,10 @@ fn refused(content: &str, fragments: &[&str]) {
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "expected one error line, got: {stderr}");
     let line = errors[0];
-    assert!(line.contains(&f.display().to_string()), "no file name in: {line}");
+    assert!(
+        line.contains(&f.display().to_string()),
+        "no file name in: {line}"
+    );
     for frag in fragments {
         assert!(line.contains(frag), "{frag:?} missing in: {line}");
     }
@@ -28,7 +31,10 @@ fn refused(content: &str, fragments: &[&str]) {
 
 #[test]
 fn malformed_yaml() {
-    refused("apiVersion: v1\nkind: [unclosed\n", &["malformed YAML", "line"]);
+    refused(
+        "apiVersion: v1\nkind: [unclosed\n",
+        &["malformed YAML", "line"],
+    );
 }
 
 #[test]
@@ -41,7 +47,10 @@ fn unknown_kind() {
 
 #[test]
 fn unknown_field() {
-    refused(&format!("{APP_HEAD}  driverr:\n    cores: 1\n"), &["spec.driverr", "unknown field"]);
+    refused(
+        &format!("{APP_HEAD}  driverr:\n    cores: 1\n"),
+        &["spec.driverr", "unknown field"],
+    );
 }
 
 #[test]
@@ -86,7 +95,10 @@ fn invalid_enum_value() {
 
 #[test]
 fn invalid_name() {
-    refused(&APP_HEAD.replace("name: pi", "name: Spark_Pi"), &["metadata.name", "Spark_Pi"]);
+    refused(
+        &APP_HEAD.replace("name: pi", "name: Spark_Pi"),
+        &["metadata.name", "Spark_Pi"],
+    );
 }
 
 #[test]
@@ -120,26 +132,52 @@ fn every_problem_of_a_file_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 3, "{stderr}");
-    assert!(errors.iter().any(|l| l.contains("(document 2)") && l.contains("metadata.name")), "{stderr}");
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("(document 2)") && l.contains("metadata.name")),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn valid_examples_validate() {
     let env = env();
     let mut args = vec!["validate".to_string()];
-    for f in ["cluster.yaml", "spark-pi.yaml", "wordcount-python.yaml", "wordcount-scala.yaml"] {
+    for f in [
+        "cluster.yaml",
+        "spark-pi.yaml",
+        "wordcount-python.yaml",
+        "wordcount-scala.yaml",
+    ] {
         args.push("-f".into());
         args.push(example(f).display().to_string());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = env.ok(&args);
-    assert_eq!(out.lines().filter(|l| l.contains("is valid")).count(), 4, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains("is valid")).count(),
+        4,
+        "{out}"
+    );
 }
 
 /// `cluster up` refusals: they must fail before starting anything.
-fn up_refused(env: &TestEnv, manifest: &str, fragments: &[&str], configure: impl FnOnce(&mut std::process::Command)) {
+fn up_refused(
+    env: &TestEnv,
+    manifest: &str,
+    fragments: &[&str],
+    configure: impl FnOnce(&mut std::process::Command),
+) {
     let f = env.file("cluster.yaml", manifest);
-    let mut cmd = env.cmd(&["cluster", "up", "-f", &f.display().to_string(), "--timeout", "60"]);
+    let mut cmd = env.cmd(&[
+        "cluster",
+        "up",
+        "-f",
+        &f.display().to_string(),
+        "--timeout",
+        "60",
+    ]);
     configure(&mut cmd);
     let out = cmd.output().expect("run");
     let (_, stderr) = outputs(&out);
@@ -147,7 +185,11 @@ fn up_refused(env: &TestEnv, manifest: &str, fragments: &[&str], configure: impl
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "expected one error line: {stderr}");
     for frag in fragments {
-        assert!(errors[0].contains(frag), "{frag:?} missing in: {}", errors[0]);
+        assert!(
+            errors[0].contains(frag),
+            "{frag:?} missing in: {}",
+            errors[0]
+        );
     }
     assert_no_processes(env);
 }
@@ -159,7 +201,12 @@ fn spark_version_not_installed() {
     up_refused(
         &env,
         &cluster_yaml("c1", "4.0.0", 1, ""),
-        &["spec.sparkVersion", "4.0.0", "not installed", "sparkplane spark install"],
+        &[
+            "spec.sparkVersion",
+            "4.0.0",
+            "not installed",
+            "sparkplane spark install",
+        ],
         |_| {},
     );
 }
@@ -172,7 +219,12 @@ fn port_already_taken() {
     let port = taken.local_addr().expect("addr").port();
     up_refused(
         &env,
-        &cluster_yaml("c2", TEST_SPARK_VERSION, 1, &format!("  master:\n    port: {port}\n")),
+        &cluster_yaml(
+            "c2",
+            TEST_SPARK_VERSION,
+            1,
+            &format!("  master:\n    port: {port}\n"),
+        ),
         &["spec.master.port", &port.to_string(), "in use"],
         |_| {},
     );
@@ -197,7 +249,8 @@ fn invalid_cluster_manifest_starts_nothing() {
     let env = env();
     up_refused(
         &env,
-        &cluster_yaml("c4", TEST_SPARK_VERSION, 2, "").replace("    cores: 1\n", "    cores: 1\n    maxReplicas: 1\n"),
+        &cluster_yaml("c4", TEST_SPARK_VERSION, 2, "")
+            .replace("    cores: 1\n", "    cores: 1\n    maxReplicas: 1\n"),
         &["spec.workers.replicas", "maxReplicas"],
         |_| {},
     );

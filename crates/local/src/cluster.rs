@@ -120,8 +120,12 @@ pub async fn up(
         return Err(LocalError::ClusterAlreadyUp(name));
     }
     let spec = &cluster.spec;
-    let (version, spark_home, warnings) =
-        resolve_spark(distros, source, "spec.sparkVersion", spec.spark_version.as_deref())?;
+    let (version, spark_home, warnings) = resolve_spark(
+        distros,
+        source,
+        "spec.sparkVersion",
+        spec.spark_version.as_deref(),
+    )?;
     let java = sparkplane_distro::find_java(version.min_java())?;
     let java_home = java
         .path
@@ -132,7 +136,13 @@ pub async fn up(
     let mut taken = Vec::new();
     let master_rpc = pick_port(source, "spec.master.port", spec.master.port, 7077, &taken)?;
     taken.push(master_rpc);
-    let master_ui = pick_port(source, "spec.master.webUIPort", spec.master.web_ui_port, 8080, &taken)?;
+    let master_ui = pick_port(
+        source,
+        "spec.master.webUIPort",
+        spec.master.web_ui_port,
+        8080,
+        &taken,
+    )?;
     taken.push(master_ui);
     let history_ui = match &spec.history_server {
         Some(h) if h.enabled => Some(pick_port(
@@ -147,7 +157,8 @@ pub async fn up(
 
     // A fresh start: whatever a previous run left (logs, recovery state) goes.
     if layout.root().exists() {
-        std::fs::remove_dir_all(layout.root()).map_err(LocalError::io("cannot clear", layout.root()))?;
+        std::fs::remove_dir_all(layout.root())
+            .map_err(LocalError::io("cannot clear", layout.root()))?;
     }
     for dir in layout.directories() {
         std::fs::create_dir_all(&dir).map_err(LocalError::io("cannot create", &dir))?;
@@ -176,7 +187,15 @@ pub async fn up(
     state::write_json(&layout.state_file(), &state)?;
 
     spawn_supervisor(&layout, &id, &opts.exe)?;
-    match wait_ready(&name, &layout, &plan.master_ui_url, plan.initial_workers, opts.timeout).await {
+    match wait_ready(
+        &name,
+        &layout,
+        &plan.master_ui_url,
+        plan.initial_workers,
+        opts.timeout,
+    )
+    .await
+    {
         Ok(()) => Ok(UpReport {
             state,
             master_url: plan.master_url,
@@ -198,7 +217,9 @@ fn spawn_supervisor(layout: &ClusterLayout, id: &str, exe: &Path) -> Result<(), 
         .append(true)
         .open(&log_path)
         .map_err(LocalError::io("cannot open log", &log_path))?;
-    let log2 = log.try_clone().map_err(LocalError::io("cannot open log", &log_path))?;
+    let log2 = log
+        .try_clone()
+        .map_err(LocalError::io("cannot open log", &log_path))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("__supervise")
         .arg("--cluster-dir")
@@ -221,7 +242,11 @@ pub fn detach(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: runs between fork and exec and only calls setsid(2), which is async-signal-safe.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
     }
 }
 
@@ -261,7 +286,10 @@ async fn wait_ready(
         }
         if !layout.control_socket().exists() {
             if supervisor_pid(layout).is_some_and(|p| !procs::is_alive(p)) {
-                return Err(format!("the supervisor exited; {}", log_hint(&layout.supervisor_log())));
+                return Err(format!(
+                    "the supervisor exited; {}",
+                    log_hint(&layout.supervisor_log())
+                ));
             }
             continue;
         }
@@ -270,7 +298,11 @@ async fn wait_ready(
         if let Ok(Response::Status(report)) =
             control::call(name, &layout.control_socket(), &Request::Status).await
         {
-            if let Some(p) = report.processes.iter().find(|p| p.restarts >= 1 || p.state == ProcState::Backoff) {
+            if let Some(p) = report
+                .processes
+                .iter()
+                .find(|p| p.restarts >= 1 || p.state == ProcState::Backoff)
+            {
                 return Err(format!(
                     "{} exited during start-up: {}",
                     p.role,
@@ -325,9 +357,10 @@ pub async fn status(home: &Home, name: &str) -> Result<ClusterStatus, LocalError
             _ => None,
         };
         let http = spark_http::client()?;
-        let master = spark_http::get_json::<MasterState>(&http, &format!("{}/json/", plan.master_ui_url))
-            .await
-            .ok();
+        let master =
+            spark_http::get_json::<MasterState>(&http, &format!("{}/json/", plan.master_ui_url))
+                .await
+                .ok();
         (procs, master)
     } else {
         (None, None)
@@ -356,7 +389,12 @@ pub fn list(home: &Home) -> Result<Vec<(String, bool)>, LocalError> {
 
 /// Scales the cluster to `workers` and waits until exactly that many are registered and no
 /// worker is still draining.
-pub async fn scale(home: &Home, name: &str, workers: u32, timeout: Duration) -> Result<(), LocalError> {
+pub async fn scale(
+    home: &Home,
+    name: &str,
+    workers: u32,
+    timeout: Duration,
+) -> Result<(), LocalError> {
     let (layout, st) = load_state(home, name)?;
     if !is_up(&layout) {
         return Err(LocalError::ClusterNotRunning(name.to_string()));
@@ -381,17 +419,19 @@ pub async fn scale(home: &Home, name: &str, workers: u32, timeout: Duration) -> 
     let http = spark_http::client()?;
     let deadline = Instant::now() + timeout;
     loop {
-        let draining = match control::call(name, &layout.control_socket(), &Request::Status).await? {
+        let draining = match control::call(name, &layout.control_socket(), &Request::Status).await?
+        {
             Response::Status(r) => r.processes.iter().any(|p| {
                 matches!(p.role, Role::Worker(_))
                     && matches!(p.state, ProcState::Decommissioning | ProcState::Stopping)
             }),
             _ => true,
         };
-        let alive = spark_http::get_json::<MasterState>(&http, &format!("{}/json/", plan.master_ui_url))
-            .await
-            .map(|m| m.workers.iter().filter(|w| w.state == "ALIVE").count() as u32)
-            .unwrap_or(u32::MAX);
+        let alive =
+            spark_http::get_json::<MasterState>(&http, &format!("{}/json/", plan.master_ui_url))
+                .await
+                .map(|m| m.workers.iter().filter(|w| w.state == "ALIVE").count() as u32)
+                .unwrap_or(u32::MAX);
         if !draining && alive == workers {
             return Ok(());
         }
@@ -438,7 +478,11 @@ pub async fn down(home: &Home, name: &str) -> Result<(), LocalError> {
     ] {
         let _ = std::fs::remove_file(p);
     }
-    for d in [layout.conf_dir(), layout.root().join("work"), layout.recovery_dir()] {
+    for d in [
+        layout.conf_dir(),
+        layout.root().join("work"),
+        layout.recovery_dir(),
+    ] {
         let _ = std::fs::remove_dir_all(d);
     }
     Ok(())
@@ -446,7 +490,11 @@ pub async fn down(home: &Home, name: &str) -> Result<(), LocalError> {
 
 /// Log files of the cluster, optionally of one component (`master`, `worker-N`, `history`,
 /// `supervisor`).
-pub fn log_files(home: &Home, name: &str, component: Option<&str>) -> Result<Vec<PathBuf>, LocalError> {
+pub fn log_files(
+    home: &Home,
+    name: &str,
+    component: Option<&str>,
+) -> Result<Vec<PathBuf>, LocalError> {
     let (layout, _) = load_state(home, name)?;
     let dir = layout.logs_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)

@@ -122,7 +122,10 @@ mod tests {
     fn wire_format_is_stable() {
         let cases = [
             (Request::Status, r#"{"op":"status"}"#),
-            (Request::Scale { workers: 3 }, r#"{"op":"scale","workers":3}"#),
+            (
+                Request::Scale { workers: 3 },
+                r#"{"op":"scale","workers":3}"#,
+            ),
             (Request::Down, r#"{"op":"down"}"#),
         ];
         for (req, json) in cases {

@@ -115,7 +115,10 @@ pub enum LocalError {
 
 impl LocalError {
     /// Wraps an I/O error with the action and path.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| LocalError::Io {
             action,

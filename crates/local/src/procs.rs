@@ -11,7 +11,10 @@ pub fn is_alive(pid: u32) -> bool {
     };
     // The state letter follows the parenthesised command name, which may itself hold spaces
     // or parentheses; hence the last ')'.
-    match stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()) {
+    match stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+    {
         Some("Z") | Some("X") | None => false,
         Some(_) => true,
     }
@@ -26,7 +29,11 @@ pub fn with_env(key: &str, value: &str) -> Vec<u32> {
         return pids;
     };
     for entry in rd.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         if pid == std::process::id() {
@@ -35,11 +42,7 @@ pub fn with_env(key: &str, value: &str) -> Vec<u32> {
         let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
             continue;
         };
-        if environ
-            .split(|b| *b == 0)
-            .any(|kv| kv == needle.as_bytes())
-            && is_alive(pid)
-        {
+        if environ.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) && is_alive(pid) {
             pids.push(pid);
         }
     }
@@ -95,6 +98,13 @@ mod tests {
             .unwrap();
         let pid = child.id();
         assert!(is_alive(pid));
+        // Until the child has exec'd, /proc shows the parent's environment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while with_env("SPARKPLANE_TEST_MARK", &marker).is_empty()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert_eq!(with_env("SPARKPLANE_TEST_MARK", &marker), vec![pid]);
         assert!(with_env("SPARKPLANE_TEST_MARK", "other").is_empty());
         signal(pid, Signal::SIGKILL);

@@ -30,7 +30,11 @@ pub async fn get_json<T: DeserializeOwned>(
         url: url.to_string(),
         reason,
     };
-    let resp = client.get(url).send().await.map_err(|e| fail(e.to_string()))?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));

@@ -258,7 +258,11 @@ impl Supervisor {
             match p.state {
                 ProcState::Backoff if !self.shutting_down => {
                     if p.next_start.is_some_and(|t| t <= now) {
-                        p.restarts += if p.child.is_none() && p.failures > 0 { 1 } else { 0 };
+                        p.restarts += if p.child.is_none() && p.failures > 0 {
+                            1
+                        } else {
+                            0
+                        };
                         start(p, self.secret.as_deref());
                     }
                 }
@@ -272,7 +276,9 @@ impl Supervisor {
                     }
                 }
                 ProcState::Decommissioning => {
-                    let due = p.last_poll.is_none_or(|t| now.duration_since(t) >= DRAIN_POLL);
+                    let due = p
+                        .last_poll
+                        .is_none_or(|t| now.duration_since(t) >= DRAIN_POLL);
                     if !due {
                         continue;
                     }
@@ -441,7 +447,9 @@ mod tests {
 
     #[test]
     fn scale_removes_highest_and_adds_lowest_free() {
-        let cases: &[(&[u32], &[u32], u32, Vec<u32>, Vec<u32>)] = &[
+        // (active, all present, desired, removed, added)
+        type Case<'a> = (&'a [u32], &'a [u32], u32, Vec<u32>, Vec<u32>);
+        let cases: &[Case<'_>] = &[
             (&[0, 1, 2], &[0, 1, 2], 1, vec![2, 1], vec![]),
             (&[0, 1, 2], &[0, 1, 2], 3, vec![], vec![]),
             (&[0], &[0], 3, vec![], vec![1, 2]),

@@ -147,16 +147,29 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
     let spec = &inputs.cluster.spec;
     let layout = inputs.layout;
     let host = inputs.host;
-    let authenticate = spec.security.as_ref().map(|s| s.authenticate).unwrap_or(true);
+    let authenticate = spec
+        .security
+        .as_ref()
+        .map(|s| s.authenticate)
+        .unwrap_or(true);
     let master_url = format!("spark://{host}:{}", inputs.ports.master_rpc);
     let master_ui_url = format!("http://{host}:{}", inputs.ports.master_ui);
     let spark_class = inputs.spark_home.join("bin").join("spark-class");
 
     let mut base_env = BTreeMap::new();
-    base_env.insert("SPARK_HOME".to_string(), inputs.spark_home.display().to_string());
-    base_env.insert("SPARK_CONF_DIR".to_string(), layout.conf_dir().display().to_string());
+    base_env.insert(
+        "SPARK_HOME".to_string(),
+        inputs.spark_home.display().to_string(),
+    );
+    base_env.insert(
+        "SPARK_CONF_DIR".to_string(),
+        layout.conf_dir().display().to_string(),
+    );
     base_env.insert("SPARK_LOCAL_IP".to_string(), host.to_string());
-    base_env.insert(CLUSTER_MARKER_ENV.to_string(), inputs.cluster_id.to_string());
+    base_env.insert(
+        CLUSTER_MARKER_ENV.to_string(),
+        inputs.cluster_id.to_string(),
+    );
     if let Some(j) = inputs.java_home {
         base_env.insert("JAVA_HOME".to_string(), j.display().to_string());
     }
@@ -192,7 +205,12 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             }
         }
     }
-    let master_conf = layer([&spec.spark_conf, &spec.master.spark_conf, &common, &master_own]);
+    let master_conf = layer([
+        &spec.spark_conf,
+        &spec.master.spark_conf,
+        &common,
+        &master_own,
+    ]);
     let mut master_env = base_env.clone();
     master_env.insert(
         "SPARK_DAEMON_MEMORY".into(),
@@ -225,7 +243,12 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
     // Workers: decommissioning is what makes scale-down graceful (SIGPWR → the master stops
     // placing work there and drivers migrate blocks off its executors).
     let worker_own = conf_of(&[("spark.decommission.enabled", "true")]);
-    let worker_conf = layer([&spec.spark_conf, &spec.workers.spark_conf, &common, &worker_own]);
+    let worker_conf = layer([
+        &spec.spark_conf,
+        &spec.workers.spark_conf,
+        &common,
+        &worker_own,
+    ]);
     let mut worker_env = base_env.clone();
     worker_env.insert(
         "SPARK_DAEMON_MEMORY".into(),
@@ -273,7 +296,11 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             ("spark.history.fs.logDirectory", events_dir.as_str()),
             ("spark.history.ui.port", &port.to_string()),
         ]);
-        let conf = layer([&spec.spark_conf, &conf_of(&[("spark.port.maxRetries", "0")]), &own]);
+        let conf = layer([
+            &spec.spark_conf,
+            &conf_of(&[("spark.port.maxRetries", "0")]),
+            &own,
+        ]);
         let props = layout.properties_file(Role::HistoryServer);
         let mut env = base_env.clone();
         env.insert("SPARK_DAEMON_MEMORY".into(), "512m".into());

@@ -84,6 +84,8 @@ impl ClusterLayout {
             self.logs_dir(),
             self.conf_dir(),
             self.root.join("work"),
+            // The history server refuses to start on a missing log directory.
+            self.events_dir(),
         ]
     }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// The part a process plays in a local cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(tag = "kind", content = "index", rename_all = "camelCase")]
 pub enum Role {
     /// The standalone master.
@@ -90,7 +92,12 @@ mod tests {
 
     #[test]
     fn role_names_round_trip() {
-        for role in [Role::Master, Role::Worker(0), Role::Worker(12), Role::HistoryServer] {
+        for role in [
+            Role::Master,
+            Role::Worker(0),
+            Role::Worker(12),
+            Role::HistoryServer,
+        ] {
             assert_eq!(Role::parse(&role.name()), Some(role));
         }
         assert_eq!(Role::parse("worker-x"), None);

@@ -67,7 +67,12 @@ pub enum Next {
 /// Decides what follows an attempt, given how many runs (`execution_attempts`) and
 /// submissions (`submission_attempts`) happened so far, including the one that just ended.
 /// Mirrors kubeflow's rule: OnFailure reruns while attempts <= retries.
-pub fn next(policy: &RetryPolicy, outcome: Outcome, execution_attempts: u32, submission_attempts: u32) -> Next {
+pub fn next(
+    policy: &RetryPolicy,
+    outcome: Outcome,
+    execution_attempts: u32,
+    submission_attempts: u32,
+) -> Next {
     match (policy.kind, outcome) {
         (RestartKind::Never, _) => Next::Finish,
         (RestartKind::Always, Outcome::SubmissionFailed) => {
@@ -122,13 +127,23 @@ mod tests {
             (policy(OnFailure, 2, 0), Failed, 3, 3, Next::Finish),
             (policy(OnFailure, 2, 0), Succeeded, 1, 1, Next::Finish),
             (policy(OnFailure, 0, 1), SubmissionFailed, 0, 1, s7),
-            (policy(OnFailure, 0, 1), SubmissionFailed, 0, 2, Next::Finish),
+            (
+                policy(OnFailure, 0, 1),
+                SubmissionFailed,
+                0,
+                2,
+                Next::Finish,
+            ),
             (policy(Always, 0, 0), Succeeded, 9, 9, s3),
             (policy(Always, 0, 0), Failed, 9, 9, s3),
             (policy(Always, 0, 0), SubmissionFailed, 0, 9, s7),
         ];
         for (p, outcome, ex, sub, want) in cases {
-            assert_eq!(next(&p, outcome, ex, sub), want, "{p:?} {outcome:?} {ex} {sub}");
+            assert_eq!(
+                next(&p, outcome, ex, sub),
+                want,
+                "{p:?} {outcome:?} {ex} {sub}"
+            );
         }
     }
 }

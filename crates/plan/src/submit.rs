@@ -29,25 +29,49 @@ macro_rules! ignore_pod_fields {
         $b.ignore_if(!p.config_maps.is_empty(), concat!($prefix, ".configMaps"));
         $b.ignore_if(!p.secrets.is_empty(), concat!($prefix, ".secrets"));
         $b.ignore_if(!p.env_from.is_empty(), concat!($prefix, ".envFrom"));
-        $b.ignore_if(!p.env_secret_key_refs.is_empty(), concat!($prefix, ".envSecretKeyRefs"));
+        $b.ignore_if(
+            !p.env_secret_key_refs.is_empty(),
+            concat!($prefix, ".envSecretKeyRefs"),
+        );
         $b.ignore_if(!p.labels.is_empty(), concat!($prefix, ".labels"));
         $b.ignore_if(!p.annotations.is_empty(), concat!($prefix, ".annotations"));
-        $b.ignore_if(!p.volume_mounts.is_empty(), concat!($prefix, ".volumeMounts"));
+        $b.ignore_if(
+            !p.volume_mounts.is_empty(),
+            concat!($prefix, ".volumeMounts"),
+        );
         $b.ignore_if(p.affinity.is_some(), concat!($prefix, ".affinity"));
         $b.ignore_if(!p.tolerations.is_empty(), concat!($prefix, ".tolerations"));
-        $b.ignore_if(p.pod_security_context.is_some(), concat!($prefix, ".podSecurityContext"));
-        $b.ignore_if(p.security_context.is_some(), concat!($prefix, ".securityContext"));
-        $b.ignore_if(p.scheduler_name.is_some(), concat!($prefix, ".schedulerName"));
+        $b.ignore_if(
+            p.pod_security_context.is_some(),
+            concat!($prefix, ".podSecurityContext"),
+        );
+        $b.ignore_if(
+            p.security_context.is_some(),
+            concat!($prefix, ".securityContext"),
+        );
+        $b.ignore_if(
+            p.scheduler_name.is_some(),
+            concat!($prefix, ".schedulerName"),
+        );
         $b.ignore_if(!p.sidecars.is_empty(), concat!($prefix, ".sidecars"));
-        $b.ignore_if(!p.init_containers.is_empty(), concat!($prefix, ".initContainers"));
+        $b.ignore_if(
+            !p.init_containers.is_empty(),
+            concat!($prefix, ".initContainers"),
+        );
         $b.ignore_if(p.host_network.is_some(), concat!($prefix, ".hostNetwork"));
-        $b.ignore_if(!p.node_selector.is_empty(), concat!($prefix, ".nodeSelector"));
+        $b.ignore_if(
+            !p.node_selector.is_empty(),
+            concat!($prefix, ".nodeSelector"),
+        );
         $b.ignore_if(p.dns_config.is_some(), concat!($prefix, ".dnsConfig"));
         $b.ignore_if(
             p.termination_grace_period_seconds.is_some(),
             concat!($prefix, ".terminationGracePeriodSeconds"),
         );
-        $b.ignore_if(p.service_account.is_some(), concat!($prefix, ".serviceAccount"));
+        $b.ignore_if(
+            p.service_account.is_some(),
+            concat!($prefix, ".serviceAccount"),
+        );
         $b.ignore_if(!p.host_aliases.is_empty(), concat!($prefix, ".hostAliases"));
         $b.ignore_if(
             p.share_process_namespace.is_some(),
@@ -277,7 +301,10 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if let Some(j) = &e.java_options {
         b.set("spark.executor.extraJavaOptions", j.clone());
     }
-    let da_enabled = spec.dynamic_allocation.as_ref().is_some_and(|da| da.enabled);
+    let da_enabled = spec
+        .dynamic_allocation
+        .as_ref()
+        .is_some_and(|da| da.enabled);
     if let Some(da) = spec.dynamic_allocation.as_ref().filter(|da| da.enabled) {
         b.set("spark.dynamicAllocation.enabled", "true");
         if let Some(v) = da.initial_executors {
@@ -323,7 +350,10 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if let Some(p) = spec.spark_conf.get("spark.ui.port") {
         b.warnings.push(warn(
             "spec.sparkConf.spark.ui.port",
-            format!("{p} is replaced by port {} so sparkplane can follow the driver", inputs.ui_port),
+            format!(
+                "{p} is replaced by port {} so sparkplane can follow the driver",
+                inputs.ui_port
+            ),
         ));
     }
     b.set("spark.ui.port", inputs.ui_port.to_string());
@@ -350,26 +380,53 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     b.ignore_if(spec.hadoop_config_map.is_some(), "spec.hadoopConfigMap");
     b.ignore_if(spec.monitoring.is_some(), "spec.monitoring");
     b.ignore_if(spec.batch_scheduler.is_some(), "spec.batchScheduler");
-    b.ignore_if(spec.batch_scheduler_options.is_some(), "spec.batchSchedulerOptions");
+    b.ignore_if(
+        spec.batch_scheduler_options.is_some(),
+        "spec.batchSchedulerOptions",
+    );
     b.ignore_if(spec.spark_ui_options.is_some(), "spec.sparkUIOptions");
-    b.ignore_if(!spec.driver_ingress_options.is_empty(), "spec.driverIngressOptions");
-    b.ignore_if(spec.driver_pod_disruption_budget.is_some(), "spec.driverPodDisruptionBudget");
-    b.ignore_if(spec.memory_overhead_factor.is_some(), "spec.memoryOverheadFactor");
+    b.ignore_if(
+        !spec.driver_ingress_options.is_empty(),
+        "spec.driverIngressOptions",
+    );
+    b.ignore_if(
+        spec.driver_pod_disruption_budget.is_some(),
+        "spec.driverPodDisruptionBudget",
+    );
+    b.ignore_if(
+        spec.memory_overhead_factor.is_some(),
+        "spec.memoryOverheadFactor",
+    );
     ignore_pod_fields!(b, "spec.driver", d);
     ignore_pod_fields!(b, "spec.executor", e);
     b.ignore_if(d.pod_name.is_some(), "spec.driver.podName");
     b.ignore_if(d.core_request.is_some(), "spec.driver.coreRequest");
     b.ignore_if(d.lifecycle.is_some(), "spec.driver.lifecycle");
-    b.ignore_if(d.kubernetes_master.is_some(), "spec.driver.kubernetesMaster");
-    b.ignore_if(!d.service_annotations.is_empty(), "spec.driver.serviceAnnotations");
+    b.ignore_if(
+        d.kubernetes_master.is_some(),
+        "spec.driver.kubernetesMaster",
+    );
+    b.ignore_if(
+        !d.service_annotations.is_empty(),
+        "spec.driver.serviceAnnotations",
+    );
     b.ignore_if(!d.service_labels.is_empty(), "spec.driver.serviceLabels");
     b.ignore_if(!d.ports.is_empty(), "spec.driver.ports");
-    b.ignore_if(d.priority_class_name.is_some(), "spec.driver.priorityClassName");
+    b.ignore_if(
+        d.priority_class_name.is_some(),
+        "spec.driver.priorityClassName",
+    );
     b.ignore_if(e.core_request.is_some(), "spec.executor.coreRequest");
     b.ignore_if(e.lifecycle.is_some(), "spec.executor.lifecycle");
-    b.ignore_if(e.delete_on_termination.is_some(), "spec.executor.deleteOnTermination");
+    b.ignore_if(
+        e.delete_on_termination.is_some(),
+        "spec.executor.deleteOnTermination",
+    );
     b.ignore_if(!e.ports.is_empty(), "spec.executor.ports");
-    b.ignore_if(e.priority_class_name.is_some(), "spec.executor.priorityClassName");
+    b.ignore_if(
+        e.priority_class_name.is_some(),
+        "spec.executor.priorityClassName",
+    );
     if !b.ignored.is_empty() {
         let fields = b.ignored.join(", ");
         b.warnings.push(warn(
@@ -437,7 +494,10 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     args.extend(spec.arguments.iter().cloned());
 
     let mut env = BTreeMap::new();
-    env.insert("SPARK_HOME".to_string(), inputs.spark_home.display().to_string());
+    env.insert(
+        "SPARK_HOME".to_string(),
+        inputs.spark_home.display().to_string(),
+    );
     env.insert("SPARK_LOCAL_IP".to_string(), "127.0.0.1".to_string());
     if let Some(j) = inputs.java_home {
         env.insert("JAVA_HOME".to_string(), j.display().to_string());
@@ -457,7 +517,9 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         },
         local_files: b.local_files,
         retry: retry_policy(app),
-        time_to_live_seconds: spec.time_to_live_seconds.and_then(|t| u64::try_from(t).ok()),
+        time_to_live_seconds: spec
+            .time_to_live_seconds
+            .and_then(|t| u64::try_from(t).ok()),
         suspend: spec.suspend.unwrap_or(false),
         warnings: b.warnings,
     })
@@ -487,7 +549,6 @@ fn literal_env(
     }
     (out, from_refs)
 }
-
 
 /// The restart policy with kubeflow's defaults (5 s intervals when not Never).
 pub fn retry_policy(app: &SparkApplication) -> RetryPolicy {

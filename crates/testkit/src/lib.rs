@@ -50,7 +50,11 @@ static BUILD_LOCK: Mutex<()> = Mutex::new(());
 /// The examples jar for `version`'s Scala line, built on first use with the Scala compiler
 /// inside that Spark distribution.
 pub fn examples_jar(version: &str) -> PathBuf {
-    let scala = if version.starts_with('3') { "2.12" } else { "2.13" };
+    let scala = if version.starts_with('3') {
+        "2.12"
+    } else {
+        "2.13"
+    };
     let jar = repo_root()
         .join("examples")
         .join("target")
@@ -125,9 +129,15 @@ impl TestEnv {
 
     /// The recorded id (process marker) of cluster `name`.
     pub fn cluster_id(&self, name: &str) -> String {
-        let p = self.home.path().join("clusters").join(name).join("cluster.json");
+        let p = self
+            .home
+            .path()
+            .join("clusters")
+            .join(name)
+            .join("cluster.json");
         let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&p).expect("cluster.json")).expect("json");
+            serde_json::from_str(&std::fs::read_to_string(&p).expect("cluster.json"))
+                .expect("json");
         v["id"].as_str().expect("id").to_string()
     }
 
@@ -174,7 +184,13 @@ pub fn marked_pids(key: &str, value: &str) -> Vec<u32> {
             continue;
         };
         let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+            .map(|s| {
+                s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
             .unwrap_or(true);
         if !zombie && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
             pids.push(pid);

@@ -104,19 +104,39 @@ fn yaml_message(e: &serde_yaml_ng::Error) -> String {
     }
 }
 
-fn parse_one(source: &str, index: usize, value: serde_json::Value) -> Result<Manifest, Vec<Problem>> {
+fn parse_one(
+    source: &str,
+    index: usize,
+    value: serde_json::Value,
+) -> Result<Manifest, Vec<Problem>> {
     let err = |path: &str, msg: String| vec![Problem::error(source, Some(index), path, msg)];
     let Some(obj) = value.as_object() else {
-        return Err(err("", format!("expected a mapping with apiVersion and kind, got {}", describe(&value))));
+        return Err(err(
+            "",
+            format!(
+                "expected a mapping with apiVersion and kind, got {}",
+                describe(&value)
+            ),
+        ));
     };
     let api_version = match obj.get("apiVersion") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => return Err(err("apiVersion", format!("expected a string, got {}", describe(other)))),
+        Some(other) => {
+            return Err(err(
+                "apiVersion",
+                format!("expected a string, got {}", describe(other)),
+            ))
+        }
         None => return Err(err("apiVersion", "required field is missing".into())),
     };
     let kind = match obj.get("kind") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => return Err(err("kind", format!("expected a string, got {}", describe(other)))),
+        Some(other) => {
+            return Err(err(
+                "kind",
+                format!("expected a string, got {}", describe(other)),
+            ))
+        }
         None => return Err(err("kind", "required field is missing".into())),
     };
     let Some((want_api, _)) = KINDS.iter().find(|(_, k)| *k == kind) else {
@@ -128,14 +148,20 @@ fn parse_one(source: &str, index: usize, value: serde_json::Value) -> Result<Man
         ));
     };
     if api_version != *want_api {
-        return Err(err("apiVersion", format!("expected {want_api:?} for kind {kind}, got {api_version:?}")));
+        return Err(err(
+            "apiVersion",
+            format!("expected {want_api:?} for kind {kind}, got {api_version:?}"),
+        ));
     }
     match kind.as_str() {
         "SparkApplication" => typed::<SparkApplication>(source, index, &kind, value)
             .map(|a| Manifest::SparkApplication(Box::new(a))),
-        "ScheduledSparkApplication" => typed::<ScheduledSparkApplication>(source, index, &kind, value)
-            .map(|a| Manifest::ScheduledSparkApplication(Box::new(a))),
-        _ => typed::<SparkCluster>(source, index, &kind, value).map(|c| Manifest::SparkCluster(Box::new(c))),
+        "ScheduledSparkApplication" => {
+            typed::<ScheduledSparkApplication>(source, index, &kind, value)
+                .map(|a| Manifest::ScheduledSparkApplication(Box::new(a)))
+        }
+        _ => typed::<SparkCluster>(source, index, &kind, value)
+            .map(|c| Manifest::SparkCluster(Box::new(c))),
     }
 }
 
@@ -193,16 +219,22 @@ fn render_ignored(path: &serde_ignored::Path<'_>) -> String {
                 format!("{p}.{key}")
             }
         }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            render_ignored(parent)
-        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => render_ignored(parent),
     }
 }
 
 /// Rewrites serde's messages as `expected …, got …` with the right field path.
 fn serde_message(path: &str, msg: &str) -> (String, String) {
     let path = if path == "." { "" } else { path };
-    let join = |p: &str, f: &str| if p.is_empty() { f.to_string() } else { format!("{p}.{f}") };
+    let join = |p: &str, f: &str| {
+        if p.is_empty() {
+            f.to_string()
+        } else {
+            format!("{p}.{f}")
+        }
+    };
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
         return (join(path, field), "required field is missing".into());
@@ -214,16 +246,25 @@ fn serde_message(path: &str, msg: &str) -> (String, String) {
             .nth(1)
             .map(|e| e.replace('`', "").replace("one of ", ""))
             .unwrap_or_default();
-        return (path.to_string(), format!("expected one of {expected}, got {got:?}"));
+        return (
+            path.to_string(),
+            format!("expected one of {expected}, got {got:?}"),
+        );
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, expected)) = rest.split_once(", expected ") {
-            return (path.to_string(), format!("expected {}, got {got}", plain_expected(expected)));
+            return (
+                path.to_string(),
+                format!("expected {}, got {got}", plain_expected(expected)),
+            );
         }
     }
     if let Some(rest) = msg.strip_prefix("invalid value: ") {
         if let Some((got, expected)) = rest.split_once(", expected ") {
-            return (path.to_string(), format!("expected {}, got {got}", plain_expected(expected)));
+            return (
+                path.to_string(),
+                format!("expected {}, got {got}", plain_expected(expected)),
+            );
         }
     }
     (path.to_string(), msg.to_string())
@@ -233,7 +274,9 @@ fn plain_expected(e: &str) -> String {
     match e {
         "i32" | "i64" | "u32" | "u64" | "u16" => "an integer".into(),
         "a string" | "a boolean" | "a sequence" | "a map" => e.into(),
-        other if other.starts_with("i32") || other.starts_with("u16") => "an integer in range".into(),
+        other if other.starts_with("i32") || other.starts_with("u16") => {
+            "an integer in range".into()
+        }
         other => other.to_string(),
     }
 }

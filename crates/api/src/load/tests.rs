@@ -91,8 +91,17 @@ fn a_realistic_application_parses() {
     assert_eq!(app.metadata.name.as_deref(), Some("spark-pi"));
     assert_eq!(app.spec.driver.memory.as_deref(), Some("512m"));
     assert_eq!(app.spec.executor.instances, Some(1));
-    assert_eq!(app.spec.volumes[0].host_path.as_ref().map(|h| h.path.as_str()), Some("/tmp"));
-    assert_eq!(app.spec.executor.env_vars.get("A").map(String::as_str), Some("b"));
+    assert_eq!(
+        app.spec.volumes[0]
+            .host_path
+            .as_ref()
+            .map(|h| h.path.as_str()),
+        Some("/tmp")
+    );
+    assert_eq!(
+        app.spec.executor.env_vars.get("A").map(String::as_str),
+        Some("b")
+    );
     // Round trip: serializing and parsing again gives the same value.
     let json = serde_json::to_string(app.as_ref()).unwrap();
     let (again, _) = parse_documents("m.json", &json).expect("round trip");
@@ -103,16 +112,55 @@ fn a_realistic_application_parses() {
 fn bad_documents_name_the_field() {
     let app = |extra: &str| format!("{PI}{extra}");
     let cases: Vec<(String, &str, &str)> = vec![
-        ("apiVersion: v1\nkind: [oops\n".into(), "", "malformed YAML at line"),
-        ("apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkJob\n".into(), "kind", "expected one of SparkApplication"),
-        ("apiVersion: sparkplane.io/v1alpha1\nkind: SparkApplication\n".into(), "apiVersion", "expected \"sparkoperator.k8s.io/v1beta2\""),
-        ("kind: SparkApplication\n".into(), "apiVersion", "required field is missing"),
+        (
+            "apiVersion: v1\nkind: [oops\n".into(),
+            "",
+            "malformed YAML at line",
+        ),
+        (
+            "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkJob\n".into(),
+            "kind",
+            "expected one of SparkApplication",
+        ),
+        (
+            "apiVersion: sparkplane.io/v1alpha1\nkind: SparkApplication\n".into(),
+            "apiVersion",
+            "expected \"sparkoperator.k8s.io/v1beta2\"",
+        ),
+        (
+            "kind: SparkApplication\n".into(),
+            "apiVersion",
+            "required field is missing",
+        ),
         (app("  bogus: 1\n"), "spec.bogus", "unknown field"),
-        (PI.replace("      hostPath:", "      hostPathh:"), "spec.volumes[0].hostPathh", "unknown field"),
-        (PI.replace("        drop: [ALL]", "        drop: [ALL]\n        dropp: [x]"), "spec.driver.securityContext.capabilities.dropp", "unknown field"),
-        (PI.replace("  sparkVersion: \"4.0.1\"\n", ""), "spec.sparkVersion", "required field is missing"),
-        (PI.replace("type: Scala", "type: Rust"), "spec.type", "expected one of Java, Python, Scala, R, got \"Rust\""),
-        (PI.replace("    instances: 1", "    instances: many"), "spec.executor.instances", "expected an integer"),
+        (
+            PI.replace("      hostPath:", "      hostPathh:"),
+            "spec.volumes[0].hostPathh",
+            "unknown field",
+        ),
+        (
+            PI.replace(
+                "        drop: [ALL]",
+                "        drop: [ALL]\n        dropp: [x]",
+            ),
+            "spec.driver.securityContext.capabilities.dropp",
+            "unknown field",
+        ),
+        (
+            PI.replace("  sparkVersion: \"4.0.1\"\n", ""),
+            "spec.sparkVersion",
+            "required field is missing",
+        ),
+        (
+            PI.replace("type: Scala", "type: Rust"),
+            "spec.type",
+            "expected one of Java, Python, Scala, R, got \"Rust\"",
+        ),
+        (
+            PI.replace("    instances: 1", "    instances: many"),
+            "spec.executor.instances",
+            "expected an integer",
+        ),
         ("\n# only a comment\n".into(), "", "holds no manifest"),
         ("".into(), "", "holds no manifest"),
         ("- a\n- b\n".into(), "", "expected a mapping"),
@@ -130,7 +178,8 @@ fn bad_documents_name_the_field() {
 fn every_document_is_checked_and_numbered() {
     let text = format!(
         "{PI}---\n{}---\n",
-        PI.replace("name: spark-pi", "name: Bad_Name").replace("memory: 512m\n    labels", "memory: lots\n    labels")
+        PI.replace("name: spark-pi", "name: Bad_Name")
+            .replace("memory: 512m\n    labels", "memory: lots\n    labels")
     );
     let Err(ps) = parse_documents("m.yaml", &text) else {
         panic!("expected errors")
@@ -138,7 +187,13 @@ fn every_document_is_checked_and_numbered() {
     let errs: Vec<&Problem> = ps.iter().filter(|p| p.is_error()).collect();
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs.iter().all(|p| p.document == Some(1)));
-    assert!(errs[0].to_string().starts_with("error: m.yaml (document 2): "), "{}", errs[0]);
+    assert!(
+        errs[0]
+            .to_string()
+            .starts_with("error: m.yaml (document 2): "),
+        "{}",
+        errs[0]
+    );
 }
 
 #[test]
@@ -153,7 +208,10 @@ fn clusters_and_scheduled_applications_parse() {
     assert_eq!(c.spec.workers.memory, "2g");
     // Unknown fields of the cluster kind are reported with their path.
     let errs = errors(&text.replace("    cores: 2", "    cores: 2\n    coress: 3"));
-    assert!(errs.iter().any(|(p, _)| p == "spec.workers.coress"), "{errs:?}");
+    assert!(
+        errs.iter().any(|(p, _)| p == "spec.workers.coress"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -166,9 +224,17 @@ fn json_documents_work() {
 #[test]
 fn crds_generate() {
     use kube::CustomResourceExt;
-    for crd in [SparkApplication::crd(), ScheduledSparkApplication::crd(), SparkCluster::crd()] {
+    for crd in [
+        SparkApplication::crd(),
+        ScheduledSparkApplication::crd(),
+        SparkCluster::crd(),
+    ] {
         let yaml = serde_yaml_ng::to_string(&crd).expect("yaml");
-        assert!(yaml.contains("additionalPrinterColumns"), "{}", crd.spec.names.kind);
+        assert!(
+            yaml.contains("additionalPrinterColumns"),
+            "{}",
+            crd.spec.names.kind
+        );
     }
     let sa = serde_json::to_string(&SparkApplication::crd()).unwrap();
     assert!(sa.contains(".status.applicationState.state"));

@@ -116,7 +116,11 @@ pub struct SparkApplicationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_scheduler_options: Option<BatchSchedulerConfiguration>,
     /// The UI Service and Ingress.
-    #[serde(default, rename = "sparkUIOptions", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "sparkUIOptions",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spark_ui_options: Option<SparkUIConfiguration>,
     /// Extra driver ports exposed through Services and Ingresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -286,7 +290,11 @@ pub struct DriverIngressConfiguration {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_labels: BTreeMap<String, String>,
     /// Ingress URL format.
-    #[serde(default, rename = "ingressURLFormat", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "ingressURLFormat",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_url_format: Option<String>,
     /// Ingress annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -14,7 +14,11 @@ pub struct SparkApplicationStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spark_application_id: Option<String>,
     /// Id of the current submission.
-    #[serde(default, rename = "submissionID", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "submissionID",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub submission_id: Option<String>,
     /// When the last submission was attempted (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,19 +48,35 @@ pub struct SparkApplicationStatus {
 #[serde(rename_all = "camelCase")]
 pub struct DriverInfo {
     /// UI Service name.
-    #[serde(default, rename = "webUIServiceName", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "webUIServiceName",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_service_name: Option<String>,
     /// UI address.
-    #[serde(default, rename = "webUIAddress", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "webUIAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_address: Option<String>,
     /// UI port.
     #[serde(default, rename = "webUIPort", skip_serializing_if = "Option::is_none")]
     pub web_ui_port: Option<i32>,
     /// UI Ingress name.
-    #[serde(default, rename = "webUIIngressName", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "webUIIngressName",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_ingress_name: Option<String>,
     /// UI Ingress address.
-    #[serde(default, rename = "webUIIngressAddress", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "webUIIngressAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_ingress_address: Option<String>,
     /// Driver pod name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,12 +202,18 @@ mod tests {
     fn state_wire_names() {
         for (s, wire) in [
             (ApplicationStateType::New, "\"\""),
-            (ApplicationStateType::SubmissionFailed, "\"SUBMISSION_FAILED\""),
+            (
+                ApplicationStateType::SubmissionFailed,
+                "\"SUBMISSION_FAILED\"",
+            ),
             (ApplicationStateType::PendingRerun, "\"PENDING_RERUN\""),
             (ApplicationStateType::Completed, "\"COMPLETED\""),
         ] {
             assert_eq!(serde_json::to_string(&s).unwrap(), wire);
-            assert_eq!(serde_json::from_str::<ApplicationStateType>(wire).unwrap(), s);
+            assert_eq!(
+                serde_json::from_str::<ApplicationStateType>(wire).unwrap(),
+                s
+            );
             assert_eq!(format!("\"{}\"", s.as_str()), wire);
         }
     }

@@ -17,7 +17,9 @@ pub fn check_schedule(s: &str) -> Result<(), String> {
     };
     if let Some(d) = t.strip_prefix('@') {
         return match d {
-            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => Ok(()),
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
             _ => match d.strip_prefix("every ") {
                 Some(dur) if is_go_duration(dur.trim()) => Ok(()),
                 _ => Err(expected("unknown descriptor")),
@@ -28,7 +30,9 @@ pub fn check_schedule(s: &str) -> Result<(), String> {
     if fields.len() != 5 {
         return Err(expected(&format!("{} fields", fields.len())));
     }
-    const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
     let specs: [(&str, u32, u32, &[&str]); 5] = [
         ("minute", 0, 59, &[]),
@@ -50,10 +54,13 @@ fn value_ok(v: &str, lo: u32, hi: u32, names: &[&str]) -> Option<u32> {
         return (lo..=hi).contains(&n).then_some(n);
     }
     let lower = v.to_ascii_lowercase();
-    names
-        .iter()
-        .position(|n| *n == lower)
-        .map(|i| if names.len() == 12 { i as u32 + 1 } else { i as u32 })
+    names.iter().position(|n| *n == lower).map(|i| {
+        if names.len() == 12 {
+            i as u32 + 1
+        } else {
+            i as u32
+        }
+    })
 }
 
 fn field_ok(f: &str, lo: u32, hi: u32, names: &[&str]) -> bool {

@@ -29,8 +29,12 @@ impl Checker<'_> {
     }
 
     fn warning(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.problems
-            .push(Problem::warning(self.source, Some(self.document), path, msg));
+        self.problems.push(Problem::warning(
+            self.source,
+            Some(self.document),
+            path,
+            msg,
+        ));
     }
 
     fn at_least(&mut self, path: &str, value: Option<i64>, min: i64) {
@@ -44,7 +48,10 @@ impl Checker<'_> {
     fn in_range(&mut self, path: &str, value: Option<i64>, lo: i64, hi: i64) {
         if let Some(v) = value {
             if v < lo || v > hi {
-                self.error(path, format!("expected an integer from {lo} to {hi}, got {v}"));
+                self.error(
+                    path,
+                    format!("expected an integer from {lo} to {hi}, got {v}"),
+                );
             }
         }
     }
@@ -52,7 +59,10 @@ impl Checker<'_> {
     fn memory(&mut self, path: &str, value: Option<&str>) {
         if let Some(v) = value {
             match parse_spark_memory_mib(v) {
-                Ok(0) => self.error(path, format!("expected a Spark memory size greater than zero, got {v:?}")),
+                Ok(0) => self.error(
+                    path,
+                    format!("expected a Spark memory size greater than zero, got {v:?}"),
+                ),
                 Ok(_) => {}
                 Err(e) => self.error(path, e),
             }
@@ -62,7 +72,10 @@ impl Checker<'_> {
     fn cpu(&mut self, path: &str, value: Option<&str>) {
         if let Some(v) = value {
             match parse_cpu_quantity(v) {
-                Ok(0) => self.error(path, format!("expected a CPU quantity greater than zero, got {v:?}")),
+                Ok(0) => self.error(
+                    path,
+                    format!("expected a CPU quantity greater than zero, got {v:?}"),
+                ),
                 Ok(_) => {}
                 Err(e) => self.error(path, e),
             }
@@ -92,7 +105,12 @@ impl Checker<'_> {
         match SparkVersion::parse_supported(v) {
             Ok(v) => Some(v),
             Err(_) => {
-                self.error(path, format!("expected a supported Spark version (3.5.x or 4.0.x to 4.3.x), got {v:?}"));
+                self.error(
+                    path,
+                    format!(
+                        "expected a supported Spark version (3.5.x or 4.0.x to 4.3.x), got {v:?}"
+                    ),
+                );
                 None
             }
         }
@@ -101,7 +119,10 @@ impl Checker<'_> {
     fn spark_conf_keys(&mut self, path: &str, conf: &BTreeMap<String, String>) {
         for k in conf.keys() {
             if !k.starts_with("spark.") {
-                self.warning(format!("{path}.{k}"), "Spark ignores configuration keys that do not start with \"spark.\"");
+                self.warning(
+                    format!("{path}.{k}"),
+                    "Spark ignores configuration keys that do not start with \"spark.\"",
+                );
             }
         }
     }
@@ -135,22 +156,37 @@ fn application(c: &mut Checker<'_>, app: &SparkApplication) {
 fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
     c.spark_version(&format!("{p}.sparkVersion"), &s.spark_version);
     match s.main_application_file.as_deref() {
-        None => c.error(format!("{p}.mainApplicationFile"), "required field is missing"),
-        Some(f) if f.trim().is_empty() => c.error(format!("{p}.mainApplicationFile"), "expected a file path or URI, got an empty string"),
+        None => c.error(
+            format!("{p}.mainApplicationFile"),
+            "required field is missing",
+        ),
+        Some(f) if f.trim().is_empty() => c.error(
+            format!("{p}.mainApplicationFile"),
+            "expected a file path or URI, got an empty string",
+        ),
         Some(_) => {}
     }
     c.spark_conf_keys(&format!("{p}.sparkConf"), &s.spark_conf);
     for k in s.hadoop_conf.keys() {
         if k.starts_with("spark.hadoop.") {
-            c.warning(format!("{p}.hadoopConf.{k}"), "the spark.hadoop. prefix is added for you; this key gets it twice");
+            c.warning(
+                format!("{p}.hadoopConf.{k}"),
+                "the spark.hadoop. prefix is added for you; this key gets it twice",
+            );
         }
     }
     let d = &s.driver;
     c.at_least(&format!("{p}.driver.cores"), d.cores.map(i64::from), 1);
     c.memory(&format!("{p}.driver.memory"), d.memory.as_deref());
-    c.memory(&format!("{p}.driver.memoryOverhead"), d.memory_overhead.as_deref());
+    c.memory(
+        &format!("{p}.driver.memoryOverhead"),
+        d.memory_overhead.as_deref(),
+    );
     c.cpu(&format!("{p}.driver.coreLimit"), d.core_limit.as_deref());
-    c.cpu(&format!("{p}.driver.coreRequest"), d.core_request.as_deref());
+    c.cpu(
+        &format!("{p}.driver.coreRequest"),
+        d.core_request.as_deref(),
+    );
     if let Some(n) = &d.pod_name {
         if let Err(e) = names::dns1123_subdomain(n) {
             c.error(format!("{p}.driver.podName"), format!("{e}, got {n:?}"));
@@ -158,48 +194,109 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
     }
     let e = &s.executor;
     c.at_least(&format!("{p}.executor.cores"), e.cores.map(i64::from), 1);
-    c.at_least(&format!("{p}.executor.instances"), e.instances.map(i64::from), 1);
+    c.at_least(
+        &format!("{p}.executor.instances"),
+        e.instances.map(i64::from),
+        1,
+    );
     c.memory(&format!("{p}.executor.memory"), e.memory.as_deref());
-    c.memory(&format!("{p}.executor.memoryOverhead"), e.memory_overhead.as_deref());
+    c.memory(
+        &format!("{p}.executor.memoryOverhead"),
+        e.memory_overhead.as_deref(),
+    );
     c.cpu(&format!("{p}.executor.coreLimit"), e.core_limit.as_deref());
-    c.cpu(&format!("{p}.executor.coreRequest"), e.core_request.as_deref());
+    c.cpu(
+        &format!("{p}.executor.coreRequest"),
+        e.core_request.as_deref(),
+    );
     if let Some(f) = &s.memory_overhead_factor {
-        if !f.trim().parse::<f64>().is_ok_and(|v| v > 0.0 && v.is_finite()) {
-            c.error(format!("{p}.memoryOverheadFactor"), format!("expected a decimal number greater than zero, got {f:?}"));
+        if !f
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|v| v > 0.0 && v.is_finite())
+        {
+            c.error(
+                format!("{p}.memoryOverheadFactor"),
+                format!("expected a decimal number greater than zero, got {f:?}"),
+            );
         }
     }
     if let Some(da) = &s.dynamic_allocation {
         let dp = format!("{p}.dynamicAllocation");
-        c.at_least(&format!("{dp}.initialExecutors"), da.initial_executors.map(i64::from), 0);
-        c.at_least(&format!("{dp}.minExecutors"), da.min_executors.map(i64::from), 0);
-        c.at_least(&format!("{dp}.maxExecutors"), da.max_executors.map(i64::from), 0);
+        c.at_least(
+            &format!("{dp}.initialExecutors"),
+            da.initial_executors.map(i64::from),
+            0,
+        );
+        c.at_least(
+            &format!("{dp}.minExecutors"),
+            da.min_executors.map(i64::from),
+            0,
+        );
+        c.at_least(
+            &format!("{dp}.maxExecutors"),
+            da.max_executors.map(i64::from),
+            0,
+        );
         if let (Some(min), Some(max)) = (da.min_executors, da.max_executors) {
             if min > max {
-                c.error(format!("{dp}.minExecutors"), format!("expected at most maxExecutors ({max}), got {min}"));
+                c.error(
+                    format!("{dp}.minExecutors"),
+                    format!("expected at most maxExecutors ({max}), got {min}"),
+                );
             }
         }
         if let Some(init) = da.initial_executors {
             let lo = da.min_executors.unwrap_or(0);
             let hi = da.max_executors.unwrap_or(i32::MAX);
             if lo <= hi && (init < lo || init > hi) {
-                c.error(format!("{dp}.initialExecutors"), format!("expected between minExecutors ({lo}) and maxExecutors ({hi}), got {init}"));
+                c.error(
+                    format!("{dp}.initialExecutors"),
+                    format!(
+                        "expected between minExecutors ({lo}) and maxExecutors ({hi}), got {init}"
+                    ),
+                );
             }
         }
     }
     let rp = &s.restart_policy;
     let rpp = format!("{p}.restartPolicy");
-    c.at_least(&format!("{rpp}.onFailureRetries"), rp.on_failure_retries.map(i64::from), 0);
-    c.at_least(&format!("{rpp}.onSubmissionFailureRetries"), rp.on_submission_failure_retries.map(i64::from), 0);
-    c.at_least(&format!("{rpp}.onFailureRetryInterval"), rp.on_failure_retry_interval, 1);
-    c.at_least(&format!("{rpp}.onSubmissionFailureRetryInterval"), rp.on_submission_failure_retry_interval, 1);
+    c.at_least(
+        &format!("{rpp}.onFailureRetries"),
+        rp.on_failure_retries.map(i64::from),
+        0,
+    );
+    c.at_least(
+        &format!("{rpp}.onSubmissionFailureRetries"),
+        rp.on_submission_failure_retries.map(i64::from),
+        0,
+    );
+    c.at_least(
+        &format!("{rpp}.onFailureRetryInterval"),
+        rp.on_failure_retry_interval,
+        1,
+    );
+    c.at_least(
+        &format!("{rpp}.onSubmissionFailureRetryInterval"),
+        rp.on_submission_failure_retry_interval,
+        1,
+    );
     c.at_least(&format!("{p}.timeToLiveSeconds"), s.time_to_live_seconds, 0);
     if let Some(m) = &s.monitoring {
         if let Some(pr) = &m.prometheus {
-            c.in_range(&format!("{p}.monitoring.prometheus.port"), pr.port.map(i64::from), 1024, 49151);
+            c.in_range(
+                &format!("{p}.monitoring.prometheus.port"),
+                pr.port.map(i64::from),
+                1024,
+                49151,
+            );
         }
     }
     if let Some(ui) = &s.spark_ui_options {
-        c.port(&format!("{p}.sparkUIOptions.servicePort"), ui.service_port.map(i64::from));
+        c.port(
+            &format!("{p}.sparkUIOptions.servicePort"),
+            ui.service_port.map(i64::from),
+        );
     }
     for (i, o) in s.driver_ingress_options.iter().enumerate() {
         let ip = format!("{p}.driverIngressOptions[{i}]");
@@ -213,7 +310,10 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
     }
     for (role, ports) in [("driver", &d.ports), ("executor", &e.ports)] {
         for (i, port) in ports.iter().enumerate() {
-            c.port(&format!("{p}.{role}.ports[{i}].containerPort"), Some(i64::from(port.container_port)));
+            c.port(
+                &format!("{p}.{role}.ports[{i}].containerPort"),
+                Some(i64::from(port.container_port)),
+            );
         }
     }
 }
@@ -229,8 +329,16 @@ fn scheduled(c: &mut Checker<'_>, s: &ScheduledSparkApplication) {
             c.error("spec.timeZone", format!("expected \"Local\", \"UTC\" or an IANA time zone such as Europe/Paris, got {tz:?}"));
         }
     }
-    c.at_least("spec.successfulRunHistoryLimit", s.spec.successful_run_history_limit.map(i64::from), 1);
-    c.at_least("spec.failedRunHistoryLimit", s.spec.failed_run_history_limit.map(i64::from), 1);
+    c.at_least(
+        "spec.successfulRunHistoryLimit",
+        s.spec.successful_run_history_limit.map(i64::from),
+        1,
+    );
+    c.at_least(
+        "spec.failedRunHistoryLimit",
+        s.spec.failed_run_history_limit.map(i64::from),
+        1,
+    );
     app_spec(c, "spec.template", &s.spec.template);
 }
 
@@ -238,7 +346,10 @@ fn cluster(c: &mut Checker<'_>, k: &SparkCluster) {
     c.name(k.metadata.name.as_deref(), |n| names::dns1035_label(n, 50));
     c.namespace(k.metadata.namespace.as_deref());
     let s = &k.spec;
-    let version = s.spark_version.as_deref().and_then(|v| c.spark_version("spec.sparkVersion", v));
+    let version = s
+        .spark_version
+        .as_deref()
+        .and_then(|v| c.spark_version("spec.sparkVersion", v));
     c.spark_conf_keys("spec.sparkConf", &s.spark_conf);
     c.spark_conf_keys("spec.master.sparkConf", &s.master.spark_conf);
     c.spark_conf_keys("spec.workers.sparkConf", &s.workers.spark_conf);
@@ -246,7 +357,10 @@ fn cluster(c: &mut Checker<'_>, k: &SparkCluster) {
     c.port("spec.master.webUIPort", s.master.web_ui_port.map(i64::from));
     if let (Some(a), Some(b)) = (s.master.port, s.master.web_ui_port) {
         if a == b {
-            c.error("spec.master.webUIPort", format!("expected a port different from spec.master.port, got {b}"));
+            c.error(
+                "spec.master.webUIPort",
+                format!("expected a port different from spec.master.port, got {b}"),
+            );
         }
     }
     c.memory("spec.master.memory", s.master.memory.as_deref());
@@ -257,11 +371,18 @@ fn cluster(c: &mut Checker<'_>, k: &SparkCluster) {
     c.at_least("spec.workers.maxReplicas", w.max_replicas.map(i64::from), 1);
     c.memory("spec.workers.memory", Some(&w.memory));
     c.memory("spec.workers.daemonMemory", w.daemon_memory.as_deref());
-    c.at_least("spec.workers.decommissionTimeoutSeconds", w.decommission_timeout_seconds, 0);
+    c.at_least(
+        "spec.workers.decommissionTimeoutSeconds",
+        w.decommission_timeout_seconds,
+        0,
+    );
     let (min, max) = (w.min_replicas, w.max_replicas);
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
-            c.error("spec.workers.minReplicas", format!("expected at most maxReplicas ({hi}), got {lo}"));
+            c.error(
+                "spec.workers.minReplicas",
+                format!("expected at most maxReplicas ({hi}), got {lo}"),
+            );
         }
     }
     let lo = min.unwrap_or(0);
@@ -273,14 +394,21 @@ fn cluster(c: &mut Checker<'_>, k: &SparkCluster) {
             (None, Some(b)) => format!("at most maxReplicas ({b})"),
             (None, None) => String::new(),
         };
-        c.error("spec.workers.replicas", format!("expected {bounds}, got {}", w.replicas));
+        c.error(
+            "spec.workers.replicas",
+            format!("expected {bounds}, got {}", w.replicas),
+        );
     }
     if let Some(h) = &s.history_server {
         c.port("spec.historyServer.port", h.port.map(i64::from));
     }
     if let Some(r) = &s.recovery {
         if r.mode == RecoveryMode::RocksDb {
-            if let Some(v) = version.or(s.spark_version.is_none().then_some(crate::version::DEFAULT_VERSION)) {
+            if let Some(v) = version.or(s
+                .spark_version
+                .is_none()
+                .then_some(crate::version::DEFAULT_VERSION))
+            {
                 if v.major < 4 {
                     c.error("spec.recovery.mode", format!("expected NONE or FILESYSTEM for Spark {v} (ROCKSDB needs Spark 4.0 or later), got ROCKSDB"));
                 }

@@ -56,7 +56,9 @@ fn rules() {
     for (what, text, path, fragment, is_error) in cases {
         let ps = problems(&text);
         assert!(
-            ps.iter().any(|p| p.path == path && p.message.contains(fragment) && p.is_error() == is_error),
+            ps.iter().any(|p| p.path == path
+                && p.message.contains(fragment)
+                && p.is_error() == is_error),
             "{what}: want {path:?} ~ {fragment:?} (error: {is_error}), got {ps:#?}"
         );
     }

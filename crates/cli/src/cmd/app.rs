@@ -15,7 +15,11 @@ use crate::manifests;
 pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
     let home = Home::from_env()?;
     match cmd {
-        AppCommand::Submit { file, cluster, wait } => {
+        AppCommand::Submit {
+            file,
+            cluster,
+            wait,
+        } => {
             let loaded = manifests::load(&[file.as_path()])?;
             let mut apps = Vec::new();
             for m in &loaded {
@@ -30,7 +34,10 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
                 }
             }
             if apps.is_empty() {
-                anyhow::bail!("{}: kind: expected at least one SparkApplication document", file.display());
+                anyhow::bail!(
+                    "{}: kind: expected at least one SparkApplication document",
+                    file.display()
+                );
             }
             let distros = sparkplane_distro::Distributions::from_env()?;
             let opts = SubmitOptions {
@@ -41,9 +48,17 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             for (source, app) in &apps {
                 let s = ops::submit(&home, &distros, source, app, &opts).await?;
                 for w in &s.warnings {
-                    eprintln!("{}", w.strip_prefix("warning: ").map(|r| format!("warning: {r}")).unwrap_or_else(|| format!("warning: {w}")));
+                    eprintln!(
+                        "{}",
+                        w.strip_prefix("warning: ")
+                            .map(|r| format!("warning: {r}"))
+                            .unwrap_or_else(|| format!("warning: {w}"))
+                    );
                 }
-                eprintln!("submitted {} to {} (Spark {})", s.record.name, s.record.master, s.record.spark_version);
+                eprintln!(
+                    "submitted {} to {} (Spark {})",
+                    s.record.name, s.record.master, s.record.spark_version
+                );
                 submitted.push(s.record.name.clone());
             }
             if !wait {
@@ -122,7 +137,10 @@ fn status_json(r: &AppRecord, s: &AppStatus) -> serde_json::Value {
 fn print_status(r: &AppRecord, s: &AppStatus) {
     println!("application {} — {}", r.name, s.state);
     println!("  master:   {} (Spark {})", r.master, r.spark_version);
-    println!("  attempts: {} run(s), {} submission(s)", s.execution_attempts, s.submission_attempts);
+    println!(
+        "  attempts: {} run(s), {} submission(s)",
+        s.execution_attempts, s.submission_attempts
+    );
     if let Some(id) = &s.spark_application_id {
         println!("  app id:   {id}");
     }
@@ -141,7 +159,8 @@ fn print_status(r: &AppRecord, s: &AppStatus) {
 async fn follow(home: &Home, name: &str) -> anyhow::Result<AppStatus> {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     let mut last = String::new();

@@ -23,7 +23,10 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<u8> {
                 })
                 .collect();
             if clusters.is_empty() {
-                anyhow::bail!("{}: kind: expected at least one SparkCluster document", file.display());
+                anyhow::bail!(
+                    "{}: kind: expected at least one SparkCluster document",
+                    file.display()
+                );
             }
             let distros = sparkplane_distro::Distributions::from_env()?;
             let opts = UpOptions {
@@ -39,7 +42,10 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<u8> {
                 }
                 println!(
                     "cluster {name} is up: Spark {}, {} workers\n  master:  {}\n  web UI:  {}",
-                    report.state.version, c.spec.workers.replicas, report.master_url, report.master_ui_url
+                    report.state.version,
+                    c.spec.workers.replicas,
+                    report.master_url,
+                    report.master_ui_url
                 );
                 if let Some(h) = &report.history_ui_url {
                     println!("  history: {h}");
@@ -57,7 +63,12 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<u8> {
                 statuses.push(cluster::status(&home, n).await?);
             }
             match output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&statuses.iter().map(status_json).collect::<Vec<_>>())?),
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &statuses.iter().map(status_json).collect::<Vec<_>>()
+                    )?
+                ),
                 Output::Text => {
                     if statuses.is_empty() {
                         println!("no clusters");
@@ -79,13 +90,21 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        ClusterCommand::Scale { name, workers, timeout } => {
+        ClusterCommand::Scale {
+            name,
+            workers,
+            timeout,
+        } => {
             eprintln!("scaling {name} to {workers} workers ...");
             cluster::scale(&home, &name, workers, Duration::from_secs(timeout)).await?;
             println!("cluster {name} has {workers} workers");
             Ok(0)
         }
-        ClusterCommand::Logs { name, component, tail } => {
+        ClusterCommand::Logs {
+            name,
+            component,
+            tail,
+        } => {
             for f in cluster::log_files(&home, &name, component.as_deref())? {
                 println!("==> {} <==", f.display());
                 let file = std::fs::File::open(&f)?;
@@ -138,7 +157,10 @@ fn print_status(s: &ClusterStatus) {
         if s.up { "up" } else { "down" },
         s.state.version
     );
-    println!("  master:  {}\n  web UI:  {}", s.master_url, s.master_ui_url);
+    println!(
+        "  master:  {}\n  web UI:  {}",
+        s.master_url, s.master_ui_url
+    );
     if let Some(h) = &s.history_ui_url {
         println!("  history: {h}");
     }
@@ -162,7 +184,10 @@ fn print_status(s: &ClusterStatus) {
         );
     }
     for a in &m.activeapps {
-        println!("    app {} {:?} {} cores {}", a.id, a.name, a.state, a.cores);
+        println!(
+            "    app {} {:?} {} cores {}",
+            a.id, a.name, a.state, a.cores
+        );
     }
     if !m.completedapps.is_empty() {
         println!("  completed applications: {}", m.completedapps.len());

@@ -24,7 +24,11 @@ pub fn run(cmd: SparkCommand) -> anyhow::Result<u8> {
             let out = distros.install(&req)?;
             let i = &out.installation;
             if out.already_installed {
-                println!("Spark {} is already installed in {}", i.version, i.home.display());
+                println!(
+                    "Spark {} is already installed in {}",
+                    i.version,
+                    i.home.display()
+                );
             } else {
                 println!("installed Spark {} in {}", i.version, i.home.display());
             }

@@ -17,7 +17,10 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
 pub fn describe(m: &sparkplane_api::Manifest) -> (&'static str, String) {
     use sparkplane_api::Manifest;
     match m {
-        Manifest::SparkApplication(a) => ("SparkApplication", a.metadata.name.clone().unwrap_or_default()),
+        Manifest::SparkApplication(a) => (
+            "SparkApplication",
+            a.metadata.name.clone().unwrap_or_default(),
+        ),
         Manifest::ScheduledSparkApplication(a) => (
             "ScheduledSparkApplication",
             a.metadata.name.clone().unwrap_or_default(),

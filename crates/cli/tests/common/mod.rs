@@ -19,8 +19,18 @@ pub fn cluster_yaml(name: &str, version: &str, workers: u32, extra_spec: &str) -
 }
 
 /// A PySpark SparkApplication running `script` with `args`.
-pub fn python_app(name: &str, version: &str, script: &Path, args: &[&str], extra_spec: &str) -> String {
-    let args = args.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+pub fn python_app(
+    name: &str,
+    version: &str,
+    script: &Path,
+    args: &[&str],
+    extra_spec: &str,
+) -> String {
+    let args = args
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: {name}\nspec:\n  type: Python\n  mode: cluster\n  sparkVersion: \"{version}\"\n  mainApplicationFile: {}\n  arguments: [{args}]\n  driver:\n    cores: 1\n    memory: 512m\n  executor:\n    cores: 1\n    instances: 2\n    memory: 512m\n{extra_spec}",
         script.display()
@@ -29,7 +39,11 @@ pub fn python_app(name: &str, version: &str, script: &Path, args: &[&str], extra
 
 /// A Scala SparkApplication from the examples jar.
 pub fn scala_app(name: &str, version: &str, class: &str, args: &[&str]) -> String {
-    let args = args.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+    let args = args
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: {name}\nspec:\n  type: Scala\n  mode: cluster\n  sparkVersion: \"{version}\"\n  mainClass: {class}\n  mainApplicationFile: {}\n  arguments: [{args}]\n  driver:\n    cores: 1\n    memory: 512m\n  executor:\n    cores: 1\n    instances: 2\n    memory: 512m\n",
         examples_jar(version).display()
@@ -48,7 +62,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -76,7 +93,11 @@ pub fn assert_no_processes(env: &TestEnv) {
         if Instant::now() > deadline {
             let cmds: Vec<String> = left
                 .iter()
-                .map(|p| std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default().replace('\0', " "))
+                .map(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                        .unwrap_or_default()
+                        .replace('\0', " ")
+                })
                 .collect();
             panic!("processes left behind: {left:?}: {cmds:?}");
         }
@@ -99,7 +120,10 @@ pub fn process_pid(env: &TestEnv, cluster: &str, role: serde_json::Value) -> u32
 
 /// Sends SIGKILL.
 pub fn kill9(pid: u32) {
-    let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success(), "kill -9 {pid}");
 }
 

@@ -72,10 +72,9 @@ pub async fn submit(
                 }
                 let st = ClusterState::load(&layout.state_file())?;
                 let plan = st.plan(&layout)?;
-                let version: SparkVersion = st
-                    .version
-                    .parse()
-                    .map_err(|e| LocalError::Other(format!("{}: {e}", layout.state_file().display())))?;
+                let version: SparkVersion = st.version.parse().map_err(|e| {
+                    LocalError::Other(format!("{}: {e}", layout.state_file().display()))
+                })?;
                 if let Ok(asked) = app.spec.spark_version.parse::<SparkVersion>() {
                     if (asked.major, asked.minor) != (version.major, version.minor) {
                         warnings.push(format!(
@@ -95,8 +94,12 @@ pub async fn submit(
                 )
             }
             None => {
-                let (version, spark_home, w) =
-                    resolve_spark(distros, source, "spec.sparkVersion", Some(&app.spec.spark_version))?;
+                let (version, spark_home, w) = resolve_spark(
+                    distros,
+                    source,
+                    "spec.sparkVersion",
+                    Some(&app.spec.spark_version),
+                )?;
                 warnings.extend(w);
                 (
                     version,
@@ -110,7 +113,11 @@ pub async fn submit(
             }
         };
     let java = sparkplane_distro::find_java(version.min_java())?;
-    let java_home = java.path.parent().and_then(Path::parent).map(Path::to_path_buf);
+    let java_home = java
+        .path
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
 
     let layout = AppLayout::new(home.app_dir(&name));
     if let Ok(st) = read_json::<AppStatus>(&layout.status_file()) {
@@ -153,9 +160,11 @@ pub async fn submit(
     }
 
     if layout.root().exists() {
-        std::fs::remove_dir_all(layout.root()).map_err(LocalError::io("cannot clear", layout.root()))?;
+        std::fs::remove_dir_all(layout.root())
+            .map_err(LocalError::io("cannot clear", layout.root()))?;
     }
-    std::fs::create_dir_all(layout.root()).map_err(LocalError::io("cannot create", layout.root()))?;
+    std::fs::create_dir_all(layout.root())
+        .map_err(LocalError::io("cannot create", layout.root()))?;
     let record = AppRecord {
         name: name.clone(),
         id: format!("{name}-{}", hex::encode(rand::random::<[u8; 6]>())),
@@ -188,8 +197,11 @@ pub async fn submit(
 
 fn spawn_runner(layout: &AppLayout, record: &AppRecord, exe: &Path) -> Result<(), LocalError> {
     let log_path = layout.runner_log();
-    let log = std::fs::File::create(&log_path).map_err(LocalError::io("cannot create", &log_path))?;
-    let log2 = log.try_clone().map_err(LocalError::io("cannot create", &log_path))?;
+    let log =
+        std::fs::File::create(&log_path).map_err(LocalError::io("cannot create", &log_path))?;
+    let log2 = log
+        .try_clone()
+        .map_err(LocalError::io("cannot create", &log_path))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("__app-runner")
         .arg("--app-dir")
@@ -255,7 +267,9 @@ pub async fn kill(home: &Home, name: &str) -> Result<AppStatus, LocalError> {
             return Ok(st);
         }
         if Instant::now() > deadline {
-            return Err(LocalError::Other(format!("application {name:?} did not stop within 30 s")));
+            return Err(LocalError::Other(format!(
+                "application {name:?} did not stop within 30 s"
+            )));
         }
     }
 }
@@ -288,4 +302,3 @@ pub async fn wait(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
-

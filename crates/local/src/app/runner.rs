@@ -72,7 +72,11 @@ pub async fn run(dir: &Path) -> Result<(), LocalError> {
     let secret = match &r.record.secret_file {
         Some(f) => {
             let s = secret::read(f)?;
-            secret::write_properties(&r.layout.secret_properties(), "spark.authenticate.secret", &s)?;
+            secret::write_properties(
+                &r.layout.secret_properties(),
+                "spark.authenticate.secret",
+                &s,
+            )?;
             Some(s)
         }
         None => None,
@@ -98,7 +102,6 @@ async fn run_attempts(
     secret: Option<&str>,
     term: &mut tokio::signal::unix::Signal,
 ) -> Result<(), LocalError> {
-
     loop {
         r.status.submission_attempts += 1;
         r.status.last_submission_attempt_time = Some(now());
@@ -125,7 +128,9 @@ async fn run_attempts(
                 let poller = tokio::spawn(async move {
                     loop {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        if let Ok(apps) = spark_http::get_json::<Vec<DriverApp>>(&http, &poll_url).await {
+                        if let Ok(apps) =
+                            spark_http::get_json::<Vec<DriverApp>>(&http, &poll_url).await
+                        {
                             if let Some(a) = apps.into_iter().next() {
                                 let _ = tx.send(a).await;
                                 return;
@@ -217,7 +222,10 @@ fn finish_killed(r: &mut Runner) {
 
 async fn stop_group(pid: u32, child: &mut tokio::process::Child) {
     procs::signal_group(pid, Signal::SIGTERM);
-    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
         procs::signal_group(pid, Signal::SIGKILL);
         let _ = child.wait().await;
     }

@@ -60,7 +60,12 @@ fn authentication_is_on_by_default_and_can_be_turned_off() {
     let cases = [
         (None, true),
         (Some(SecuritySpec { authenticate: true }), true),
-        (Some(SecuritySpec { authenticate: false }), false),
+        (
+            Some(SecuritySpec {
+                authenticate: false,
+            }),
+            false,
+        ),
     ];
     for (security, want) in cases {
         let p = plan(
@@ -99,13 +104,19 @@ fn workers_offer_the_manifest_resources() {
         ..Default::default()
     });
     let p = plan(&c, None);
-    assert_eq!((p.initial_workers, p.min_workers, p.max_workers), (3, 1, Some(5)));
+    assert_eq!(
+        (p.initial_workers, p.min_workers, p.max_workers),
+        (3, 1, Some(5))
+    );
     let w = p.worker(2, 41000, 41001);
     assert_eq!(w.role, Role::Worker(2));
     let args = w.args.join(" ");
     assert!(args.contains("--cores 2 --memory 3g"), "{args}");
     assert!(args.contains("--port 41000 --webui-port 41001"), "{args}");
-    assert!(args.contains("--work-dir /d/clusters/demo/work/worker-2"), "{args}");
+    assert!(
+        args.contains("--work-dir /d/clusters/demo/work/worker-2"),
+        "{args}"
+    );
     assert!(args.ends_with("spark://127.0.0.1:7077"), "{args}");
     assert_eq!(w.env["SPARK_DAEMON_MEMORY"], "256m");
     assert!(props(&w).contains("spark.decommission.enabled=true"));
@@ -117,12 +128,20 @@ fn conf_layers_cluster_then_role_then_sparkplane() {
     let mut spec = SparkClusterSpec::default();
     spec.spark_conf.insert("spark.a".into(), "cluster".into());
     spec.spark_conf.insert("spark.b".into(), "cluster".into());
-    spec.spark_conf.insert("spark.port.maxRetries".into(), "16".into());
-    spec.master.spark_conf.insert("spark.b".into(), "master".into());
-    spec.workers.spark_conf.insert("spark.b".into(), "worker".into());
+    spec.spark_conf
+        .insert("spark.port.maxRetries".into(), "16".into());
+    spec.master
+        .spark_conf
+        .insert("spark.b".into(), "master".into());
+    spec.workers
+        .spark_conf
+        .insert("spark.b".into(), "worker".into());
     let p = plan(&cluster(spec), None);
     let m = props(&p.master);
-    assert!(m.contains("spark.a=cluster") && m.contains("spark.b=master"), "{m}");
+    assert!(
+        m.contains("spark.a=cluster") && m.contains("spark.b=master"),
+        "{m}"
+    );
     // sparkplane's own settings win: ports must not drift.
     assert!(m.contains("spark.port.maxRetries=0"), "{m}");
     let w = p.worker(0, 1, 2);
@@ -166,7 +185,10 @@ fn recovery_modes() {
         match want {
             None => assert!(!m.contains("recoveryMode"), "{m}"),
             Some((mode, dir)) => {
-                assert!(m.contains(&format!("spark.deploy.recoveryMode={mode}")), "{m}");
+                assert!(
+                    m.contains(&format!("spark.deploy.recoveryMode={mode}")),
+                    "{m}"
+                );
                 assert!(
                     m.contains(&format!("spark.deploy.recoveryDirectory={dir}")),
                     "{m}"
@@ -197,7 +219,10 @@ fn history_server_and_event_logs() {
     );
     assert_eq!(p.history_ui_url.as_deref(), Some("http://127.0.0.1:18080"));
     assert_eq!(p.app_defaults["spark.eventLog.enabled"], "true");
-    assert_eq!(p.app_defaults["spark.eventLog.dir"], "file:/d/clusters/demo/events");
+    assert_eq!(
+        p.app_defaults["spark.eventLog.dir"],
+        "file:/d/clusters/demo/events"
+    );
 
     // Disabled: no process, no event logs.
     let off = plan(&cluster(SparkClusterSpec::default()), None);

@@ -60,7 +60,10 @@ fn flag<'a>(p: &'a SubmitPlan, name: &str) -> Option<&'a str> {
 fn command_line_on_a_cluster() {
     let p = plan(BASE, true);
     assert_eq!(p.command.program, PathBuf::from("/spark/bin/spark-submit"));
-    assert_eq!(flag(&p, "--properties-file"), Some("/apps/pi/secret.properties"));
+    assert_eq!(
+        flag(&p, "--properties-file"),
+        Some("/apps/pi/secret.properties")
+    );
     assert_eq!(flag(&p, "--master"), Some("spark://127.0.0.1:7077"));
     assert_eq!(flag(&p, "--deploy-mode"), Some("client"));
     assert_eq!(flag(&p, "--name"), Some("pi"));
@@ -68,7 +71,13 @@ fn command_line_on_a_cluster() {
     // Primary resource resolved against the manifest directory, then the arguments verbatim.
     let n = p.command.args.len();
     assert_eq!(p.command.args[n - 3..], ["/m/jobs/pi.jar", "10", "a b"]);
-    assert_eq!(p.local_files, vec![("spec.mainApplicationFile".to_string(), PathBuf::from("/m/jobs/pi.jar"))]);
+    assert_eq!(
+        p.local_files,
+        vec![(
+            "spec.mainApplicationFile".to_string(),
+            PathBuf::from("/m/jobs/pi.jar")
+        )]
+    );
     let c = confs(&p);
     for want in [
         "spark.decommission.enabled=true",
@@ -94,7 +103,10 @@ fn local_mode_has_no_cluster_settings() {
     assert_eq!(flag(&p, "--properties-file"), None);
     let c = confs(&p);
     assert!(!c.iter().any(|x| x.starts_with("spark.cores.max")), "{c:?}");
-    assert!(!c.iter().any(|x| x.starts_with("spark.decommission")), "{c:?}");
+    assert!(
+        !c.iter().any(|x| x.starts_with("spark.decommission")),
+        "{c:?}"
+    );
     assert!(p.command.secret_env.is_empty());
 }
 
@@ -102,15 +114,35 @@ fn local_mode_has_no_cluster_settings() {
 fn field_mapping_table() {
     // (spec addition, expected --conf or flag fragments)
     let cases: &[(&str, &[&str])] = &[
-        ("  sparkConf:\n    spark.sql.shuffle.partitions: \"7\"\n", &["spark.sql.shuffle.partitions=7"]),
-        ("  hadoopConf:\n    fs.s3a.path.style.access: \"true\"\n", &["spark.hadoop.fs.s3a.path.style.access=true"]),
+        (
+            "  sparkConf:\n    spark.sql.shuffle.partitions: \"7\"\n",
+            &["spark.sql.shuffle.partitions=7"],
+        ),
+        (
+            "  hadoopConf:\n    fs.s3a.path.style.access: \"true\"\n",
+            &["spark.hadoop.fs.s3a.path.style.access=true"],
+        ),
         (
             "  dynamicAllocation:\n    enabled: true\n    minExecutors: 1\n    maxExecutors: 4\n",
-            &["spark.dynamicAllocation.enabled=true", "spark.dynamicAllocation.minExecutors=1", "spark.dynamicAllocation.maxExecutors=4", "spark.dynamicAllocation.shuffleTracking.enabled=true"],
+            &[
+                "spark.dynamicAllocation.enabled=true",
+                "spark.dynamicAllocation.minExecutors=1",
+                "spark.dynamicAllocation.maxExecutors=4",
+                "spark.dynamicAllocation.shuffleTracking.enabled=true",
+            ],
         ),
-        ("  deps:\n    jars: [local:///opt/spark/jars/x.jar, https://repo/y.jar]\n", &["--jars=/spark/jars/x.jar,https://repo/y.jar"]),
-        ("  deps:\n    pyFiles: [file:///abs/lib.zip, rel/lib2.zip]\n", &["--py-files=/abs/lib.zip,/m/rel/lib2.zip"]),
-        ("  deps:\n    packages: [org.a:b:1.0, org.c:d:2.0]\n", &["--packages=org.a:b:1.0,org.c:d:2.0"]),
+        (
+            "  deps:\n    jars: [local:///opt/spark/jars/x.jar, https://repo/y.jar]\n",
+            &["--jars=/spark/jars/x.jar,https://repo/y.jar"],
+        ),
+        (
+            "  deps:\n    pyFiles: [file:///abs/lib.zip, rel/lib2.zip]\n",
+            &["--py-files=/abs/lib.zip,/m/rel/lib2.zip"],
+        ),
+        (
+            "  deps:\n    packages: [org.a:b:1.0, org.c:d:2.0]\n",
+            &["--packages=org.a:b:1.0,org.c:d:2.0"],
+        ),
         ("  proxyUser: alice\n", &["--proxy-user=alice"]),
     ];
     for (extra, wants) in cases {
@@ -133,8 +165,15 @@ fn typed_fields_win_over_spark_conf_and_ui_port_is_ours() {
     assert!(c.contains(&"spark.driver.memory=512m".to_string()), "{c:?}");
     assert!(c.contains(&"spark.ui.port=4999".to_string()), "{c:?}");
     let w: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
-    assert!(w.iter().any(|w| w.contains("spec.sparkConf.spark.ui.port")), "{w:?}");
-    assert!(w.iter().any(|w| w.contains("spec.sparkConf.spark.kubernetes.namespace")), "{w:?}");
+    assert!(
+        w.iter().any(|w| w.contains("spec.sparkConf.spark.ui.port")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.contains("spec.sparkConf.spark.kubernetes.namespace")),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -145,7 +184,12 @@ fn kubernetes_only_fields_are_reported_once() {
     let p = plan(&text, true);
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     let w = p.warnings[0].to_string();
-    for f in ["spec.image", "spec.imagePullPolicy", "spec.driver.serviceAccount", "spec.driver.tolerations"] {
+    for f in [
+        "spec.image",
+        "spec.imagePullPolicy",
+        "spec.driver.serviceAccount",
+        "spec.driver.tolerations",
+    ] {
         assert!(w.contains(f), "{f} not in {w}");
     }
 }
@@ -160,24 +204,43 @@ fn environment_and_python() {
     assert_eq!(p.command.env.get("A").map(String::as_str), Some("1"));
     assert_eq!(p.command.env.get("B").map(String::as_str), Some("2"));
     assert!(!p.command.env.contains_key("S"));
-    assert_eq!(p.command.env.get("PYSPARK_PYTHON").map(String::as_str), Some("python3"));
+    assert_eq!(
+        p.command.env.get("PYSPARK_PYTHON").map(String::as_str),
+        Some("python3")
+    );
     assert!(confs(&p).contains(&"spark.executorEnv.E=x".to_string()));
-    assert!(p.warnings.iter().any(|w| w.to_string().contains("valueFrom")));
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.to_string().contains("valueFrom")));
 }
 
 #[test]
 fn uris() {
     let cases = [
-        ("local:///opt/spark/examples/src/main/python/pi.py", Resolved::Local("/spark/examples/src/main/python/pi.py".into())),
+        (
+            "local:///opt/spark/examples/src/main/python/pi.py",
+            Resolved::Local("/spark/examples/src/main/python/pi.py".into()),
+        ),
         ("local:///data/x.jar", Resolved::Local("/data/x.jar".into())),
         ("file:///data/x.jar", Resolved::Local("/data/x.jar".into())),
         ("/abs/x.py", Resolved::Local("/abs/x.py".into())),
         ("rel/x.py", Resolved::Local("/m/rel/x.py".into())),
-        ("s3a://bucket/x.jar", Resolved::Remote("s3a://bucket/x.jar".into())),
-        ("https://host/x.jar", Resolved::Remote("https://host/x.jar".into())),
+        (
+            "s3a://bucket/x.jar",
+            Resolved::Remote("s3a://bucket/x.jar".into()),
+        ),
+        (
+            "https://host/x.jar",
+            Resolved::Remote("https://host/x.jar".into()),
+        ),
     ];
     for (uri, want) in cases {
-        assert_eq!(resolve_uri(uri, Path::new("/m"), Path::new("/spark")), want, "{uri}");
+        assert_eq!(
+            resolve_uri(uri, Path::new("/m"), Path::new("/spark")),
+            want,
+            "{uri}"
+        );
     }
 }
 
@@ -191,12 +254,18 @@ fn restart_policy_defaults() {
     assert_eq!(on_failure.kind, RestartKind::OnFailure);
     assert_eq!(on_failure.on_failure_retries, 3);
     assert_eq!(on_failure.on_failure_interval, DEFAULT_RETRY_INTERVAL);
-    assert_eq!(on_failure.on_submission_failure_interval, Duration::from_secs(20));
+    assert_eq!(
+        on_failure.on_submission_failure_interval,
+        Duration::from_secs(20)
+    );
 }
 
 #[test]
 fn suspend_and_ttl() {
-    let p = plan(&format!("{BASE}  suspend: true\n  timeToLiveSeconds: 30\n"), false);
+    let p = plan(
+        &format!("{BASE}  suspend: true\n  timeToLiveSeconds: 30\n"),
+        false,
+    );
     assert!(p.suspend);
     assert_eq!(p.time_to_live_seconds, Some(30));
 }
