@@ -299,6 +299,6 @@ pub async fn wait(
                 layout.runner_log().display()
             )));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
