@@ -4,6 +4,13 @@
 //!
 //! Everything here is pure: text in, typed values or [`Problem`]s out. Reading files, talking
 //! to Kubernetes or starting processes belongs to the shell crates.
+//!
+//! Modules: [`v1beta2`] and [`cluster`] hold the types; [`load`] turns text into them
+//! ([`parse_documents`]), reporting every problem with its field path; [`validate`] holds
+//! the semantic rules `parse_documents` runs; [`names`], [`quantity`] and [`version`] are the
+//! pure helpers those rules use.
+
+#![warn(missing_docs)]
 
 pub mod cluster;
 pub mod load;

@@ -54,23 +54,52 @@ mod tests {
     fn names() {
         let long63 = "a".repeat(63);
         let long64 = "a".repeat(64);
+        let sub253 = format!("{}.{}", "a".repeat(126), "b".repeat(126));
+        let sub254 = format!("{sub253}c");
+        let long50 = "a".repeat(50);
         let cases: &[(&str, bool, bool, bool)] = &[
             // (name, label, subdomain, dns1035 max 50)
             ("spark-pi", true, true, true),
             ("pi", true, true, true),
+            ("a", true, true, true),
+            ("a-1", true, true, true),
             ("9lives", true, true, false),
             ("a.b", false, true, false),
+            ("a..b", false, false, false),
+            (".a", false, false, false),
+            ("a.", false, false, false),
+            ("a.-b", false, false, false),
             ("Spark_Pi", false, false, false),
+            ("Pi", false, false, false),
             ("-x", false, false, false),
             ("x-", false, false, false),
+            ("x y", false, false, false),
+            ("é", false, false, false),
             ("", false, false, false),
+            (&long50, true, true, true),
             (&long63, true, true, false),
             (&long64, false, true, false),
+            (&sub253, false, true, false),
+            (&sub254, false, false, false),
         ];
         for (n, label, sub, d1035) in cases {
             assert_eq!(dns1123_label(n).is_ok(), *label, "label {n}");
             assert_eq!(dns1123_subdomain(n).is_ok(), *sub, "subdomain {n}");
             assert_eq!(dns1035_label(n, 50).is_ok(), *d1035, "1035 {n}");
+        }
+        assert!(dns1035_label(&long63, 63).is_ok());
+    }
+
+    #[test]
+    fn messages_say_what_was_expected() {
+        let cases = [
+            (dns1123_label("A"), "expected a DNS-1123 label: at most 63"),
+            (dns1123_subdomain("A"), "expected a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters"),
+            (dns1035_label("1a", 50), "expected a DNS-1035 label: at most 50 lowercase letters, digits and '-', starting with a letter"),
+        ];
+        for (got, want) in cases {
+            let msg = got.unwrap_err();
+            assert!(msg.starts_with(want), "{msg}");
         }
     }
 }

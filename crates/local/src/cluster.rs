@@ -1,7 +1,6 @@
 //! Cluster operations behind `sparkplane cluster ...`: up, status, scale, logs, down, list.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -11,6 +10,7 @@ use sparkplane_distro::Distributions;
 use sparkplane_plan::{ClusterLayout, ResolvedPorts, Role};
 
 use crate::control::{self, ProcState, Request, Response, StatusReport};
+use crate::daemon::{self, Daemon};
 use crate::spark_http::{self, MasterState};
 use crate::state::{self, ClusterState};
 use crate::{ports, procs, secret, Home, LocalError};
@@ -211,43 +211,17 @@ pub async fn up(
 }
 
 fn spawn_supervisor(layout: &ClusterLayout, id: &str, exe: &Path) -> Result<(), LocalError> {
-    let log_path = layout.supervisor_log();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(LocalError::io("cannot open log", &log_path))?;
-    let log2 = log
-        .try_clone()
-        .map_err(LocalError::io("cannot open log", &log_path))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("__supervise")
-        .arg("--cluster-dir")
-        .arg(layout.root())
-        .env(MARKER_ENV, id)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log2));
-    detach(&mut cmd);
-    cmd.spawn().map_err(|source| LocalError::Spawn {
-        what: "supervisor".into(),
-        program: exe.to_path_buf(),
-        source,
-    })?;
-    Ok(())
-}
-
-/// Starts `cmd` in a new session so it outlives the terminal and the command that started it.
-pub fn detach(cmd: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: runs between fork and exec and only calls setsid(2), which is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
-        });
-    }
+    daemon::start(&Daemon {
+        what: "supervisor",
+        exe,
+        args: vec![
+            "__supervise".as_ref(),
+            "--cluster-dir".as_ref(),
+            layout.root().as_os_str(),
+        ],
+        marker: (MARKER_ENV, id),
+        log: layout.supervisor_log(),
+    })
 }
 
 /// The last lines of a log that explain a failure (errors and exceptions first).

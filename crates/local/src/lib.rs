@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cluster;
 pub mod control;
+pub mod daemon;
 pub mod error;
 pub mod home;
 pub mod ports;

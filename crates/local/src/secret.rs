@@ -12,6 +12,12 @@ use crate::LocalError;
 pub fn create(path: &Path) -> Result<(), LocalError> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
+    write_private(path, hex::encode(bytes).as_bytes())
+}
+
+/// Writes `content` to a file only its owner can read (created with mode 0600, so the content
+/// is never readable by others, not even for a moment).
+fn write_private(path: &Path, content: &[u8]) -> Result<(), LocalError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -19,23 +25,15 @@ pub fn create(path: &Path) -> Result<(), LocalError> {
         .mode(0o600)
         .open(path)
         .map_err(LocalError::io("cannot create", path))?;
-    f.write_all(hex::encode(bytes).as_bytes())
+    f.write_all(content)
         .map_err(LocalError::io("cannot write", path))
 }
 
 /// Writes a one-entry Java properties file `key=secret` readable by the owner only (how a
 /// standalone driver receives the secret without it showing on a command line).
 pub fn write_properties(path: &Path, key: &str, secret: &str) -> Result<(), LocalError> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(LocalError::io("cannot create", path))?;
     // The secret is hex, so it needs no properties escaping.
-    f.write_all(format!("{key}={secret}\n").as_bytes())
-        .map_err(LocalError::io("cannot write", path))
+    write_private(path, format!("{key}={secret}\n").as_bytes())
 }
 
 /// Reads the secret at `path`.

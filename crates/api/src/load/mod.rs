@@ -1,8 +1,14 @@
 //! Loading manifests from YAML or JSON text (one or many documents), with the field path of
 //! every problem.
 
-use serde::de::DeserializeOwned;
+mod typed;
+mod value;
 
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use self::typed::{typed, Found};
 use crate::problem::Problem;
 use crate::validate::validate;
 use crate::{ScheduledSparkApplication, SparkApplication, SparkCluster};
@@ -29,14 +35,38 @@ pub struct LoadedManifest {
     pub manifest: Manifest,
 }
 
+impl Manifest {
+    /// The manifest's kind, as written in `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SparkApplication(_) => "SparkApplication",
+            Self::ScheduledSparkApplication(_) => "ScheduledSparkApplication",
+            Self::SparkCluster(_) => "SparkCluster",
+        }
+    }
+
+    /// `metadata.name`, when set.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::SparkApplication(a) => a.metadata.name.as_deref(),
+            Self::ScheduledSparkApplication(s) => s.metadata.name.as_deref(),
+            Self::SparkCluster(c) => c.metadata.name.as_deref(),
+        }
+    }
+}
+
+/// The (apiVersion, kind) pairs sparkplane reads.
 const KINDS: &[(&str, &str)] = &[
     ("sparkoperator.k8s.io/v1beta2", "SparkApplication"),
     ("sparkoperator.k8s.io/v1beta2", "ScheduledSparkApplication"),
     ("sparkplane.io/v1alpha1", "SparkCluster"),
 ];
 
-/// Parses every document of `text` and validates each manifest. Returns the manifests and
-/// the warnings when there is no error; otherwise every problem found (errors and warnings).
+/// Parses every document of `text` and validates each manifest. `source` names the text in
+/// problems (normally the file path); nothing is read from it.
+///
+/// Returns the manifests and the warnings when no document has an error; otherwise every
+/// problem of every document (errors and warnings), so one run shows all that needs fixing.
 pub fn parse_documents(
     source: &str,
     text: &str,
@@ -45,7 +75,8 @@ pub fn parse_documents(
     let mut manifests = Vec::new();
     let mut seen_any = false;
     for (index, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-        let value: serde_json::Value = match serde::Deserialize::deserialize(doc) {
+        let duplicates = RefCell::new(Vec::new());
+        let value = match value::document(doc, &duplicates) {
             Ok(v) => v,
             Err(e) => {
                 problems.push(Problem::error(source, Some(index), "", yaml_message(&e)));
@@ -57,16 +88,31 @@ pub fn parse_documents(
             continue;
         }
         seen_any = true;
-        match parse_one(source, index, value) {
-            Ok(m) => {
-                problems.extend(validate(source, index, &m));
-                manifests.push(LoadedManifest {
-                    source: source.to_string(),
-                    document: index,
-                    manifest: m,
-                });
+        // Which of two values was meant cannot be told, so a duplicate is an error; the
+        // document is still checked (with the last value) to report its other problems.
+        problems.extend(duplicates.into_inner().into_iter().map(|path| {
+            Problem::error(
+                source,
+                Some(index),
+                path,
+                "duplicate key: the mapping already has this key, and one of the two values would be lost",
+            )
+        }));
+        let (manifest, found) = parse_one(value);
+        problems.extend(found.into_iter().map(|f| {
+            if f.warning {
+                Problem::warning(source, Some(index), f.path, f.message)
+            } else {
+                Problem::error(source, Some(index), f.path, f.message)
             }
-            Err(ps) => problems.extend(ps),
+        }));
+        if let Some(m) = manifest {
+            problems.extend(validate(source, index, &m));
+            manifests.push(LoadedManifest {
+                source: source.to_string(),
+                document: index,
+                manifest: m,
+            });
         }
     }
     if !seen_any && problems.is_empty() {
@@ -86,14 +132,10 @@ pub fn parse_documents(
 
 fn yaml_message(e: &serde_yaml_ng::Error) -> String {
     let reason = e.to_string();
-    // serde_yaml_ng appends " at line L column C" itself; move the location to the front.
+    // serde_yaml_ng appends " at line L column C" itself; the location goes to the front.
     match e.location() {
         Some(loc) => {
-            let reason = reason
-                .split(" at line ")
-                .next()
-                .unwrap_or(&reason)
-                .to_string();
+            let reason = reason.split(" at line ").next().unwrap_or(&reason);
             format!(
                 "malformed YAML at line {}, column {}: {reason}",
                 loc.line(),
@@ -104,191 +146,80 @@ fn yaml_message(e: &serde_yaml_ng::Error) -> String {
     }
 }
 
-fn parse_one(
-    source: &str,
-    index: usize,
-    value: serde_json::Value,
-) -> Result<Manifest, Vec<Problem>> {
-    let err = |path: &str, msg: String| vec![Problem::error(source, Some(index), path, msg)];
+/// Dispatches on `apiVersion` and `kind`, then deserializes the typed manifest. The
+/// manifest is returned unless something stopped deserialization; unknown fields do not,
+/// so validation still runs and reports the document's other problems.
+fn parse_one(value: Value) -> (Option<Manifest>, Vec<Found>) {
+    let fail = |path: &str, msg: String| (None, vec![Found::error(path, msg)]);
     let Some(obj) = value.as_object() else {
-        return Err(err(
+        return fail(
             "",
             format!(
                 "expected a mapping with apiVersion and kind, got {}",
                 describe(&value)
             ),
-        ));
+        );
     };
-    let api_version = match obj.get("apiVersion") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(err(
-                "apiVersion",
-                format!("expected a string, got {}", describe(other)),
-            ))
-        }
-        None => return Err(err("apiVersion", "required field is missing".into())),
+    let field = |name: &str| match obj.get(name) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err((
+            name.to_string(),
+            format!("expected a string, got {}", describe(other)),
+        )),
+        None => Err((name.to_string(), "required field is missing".to_string())),
     };
-    let kind = match obj.get("kind") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(err(
-                "kind",
-                format!("expected a string, got {}", describe(other)),
-            ))
+    let (api_version, kind) = match (field("apiVersion"), field("kind")) {
+        (Ok(a), Ok(k)) => (a, k),
+        (a, k) => {
+            let found = [a.err(), k.err()]
+                .into_iter()
+                .flatten()
+                .map(|(p, m)| Found::error(p, m))
+                .collect();
+            return (None, found);
         }
-        None => return Err(err("kind", "required field is missing".into())),
     };
     let Some((want_api, _)) = KINDS.iter().find(|(_, k)| *k == kind) else {
-        return Err(err(
+        return fail(
             "kind",
             format!(
                 "expected one of SparkApplication, ScheduledSparkApplication (sparkoperator.k8s.io/v1beta2) or SparkCluster (sparkplane.io/v1alpha1), got {kind:?}"
             ),
-        ));
+        );
     };
     if api_version != *want_api {
-        return Err(err(
+        return fail(
             "apiVersion",
             format!("expected {want_api:?} for kind {kind}, got {api_version:?}"),
-        ));
-    }
-    match kind.as_str() {
-        "SparkApplication" => typed::<SparkApplication>(source, index, &kind, value)
-            .map(|a| Manifest::SparkApplication(Box::new(a))),
-        "ScheduledSparkApplication" => {
-            typed::<ScheduledSparkApplication>(source, index, &kind, value)
-                .map(|a| Manifest::ScheduledSparkApplication(Box::new(a)))
-        }
-        _ => typed::<SparkCluster>(source, index, &kind, value)
-            .map(|c| Manifest::SparkCluster(Box::new(c))),
-    }
-}
-
-/// Deserializes `value` into `T`, reporting the path of a type error and every field `T`
-/// does not know. Unknown fields are found by watching what the deserializer is asked to
-/// skip, which also catches fields that embedded Kubernetes types would drop silently.
-fn typed<T: DeserializeOwned>(
-    source: &str,
-    index: usize,
-    kind: &str,
-    value: serde_json::Value,
-) -> Result<T, Vec<Problem>> {
-    let mut unknown = Vec::new();
-    let mut track = serde_path_to_error::Track::new();
-    let result = {
-        let de = serde_path_to_error::Deserializer::new(value, &mut track);
-        serde_ignored::deserialize(de, |path| unknown.push(render_ignored(&path)))
-    };
-    let mut problems: Vec<Problem> = unknown
-        .into_iter()
-        // apiVersion and kind were checked above (the generated root type skips them);
-        // `status` is written by controllers, not by users.
-        .filter(|p| p != "apiVersion" && p != "kind" && p != "status" && !p.starts_with("status."))
-        .map(|p| {
-            Problem::error(
-                source,
-                Some(index),
-                p,
-                format!("unknown field (not part of the {kind} API)"),
-            )
-        })
-        .collect();
-    match result {
-        Ok(v) if problems.is_empty() => Ok(v),
-        Ok(_) => Err(problems),
-        Err(e) => {
-            let path = track.path().to_string();
-            let (path, message) = serde_message(&path, &e.to_string());
-            problems.push(Problem::error(source, Some(index), path, message));
-            Err(problems)
-        }
-    }
-}
-
-fn render_ignored(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", render_ignored(parent)),
-        Path::Map { parent, key } => {
-            let p = render_ignored(parent);
-            if p.is_empty() {
-                key.clone()
-            } else {
-                format!("{p}.{key}")
-            }
-        }
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => render_ignored(parent),
-    }
-}
-
-/// Rewrites serde's messages as `expected …, got …` with the right field path.
-fn serde_message(path: &str, msg: &str) -> (String, String) {
-    let path = if path == "." { "" } else { path };
-    let join = |p: &str, f: &str| {
-        if p.is_empty() {
-            f.to_string()
-        } else {
-            format!("{p}.{f}")
-        }
-    };
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        return (join(path, field), "required field is missing".into());
-    }
-    if let Some(rest) = msg.strip_prefix("unknown variant `") {
-        let got = rest.split('`').next().unwrap_or("");
-        let expected = rest
-            .split("expected ")
-            .nth(1)
-            .map(|e| e.replace('`', "").replace("one of ", ""))
-            .unwrap_or_default();
-        return (
-            path.to_string(),
-            format!("expected one of {expected}, got {got:?}"),
         );
     }
-    if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        if let Some((got, expected)) = rest.split_once(", expected ") {
-            return (
-                path.to_string(),
-                format!("expected {}, got {got}", plain_expected(expected)),
-            );
+    match kind.as_str() {
+        "SparkApplication" => {
+            let (a, found) = typed::<SparkApplication>(&kind, value);
+            (a.map(|a| Manifest::SparkApplication(Box::new(a))), found)
         }
-    }
-    if let Some(rest) = msg.strip_prefix("invalid value: ") {
-        if let Some((got, expected)) = rest.split_once(", expected ") {
-            return (
-                path.to_string(),
-                format!("expected {}, got {got}", plain_expected(expected)),
-            );
+        "ScheduledSparkApplication" => {
+            let (a, found) = typed::<ScheduledSparkApplication>(&kind, value);
+            (
+                a.map(|a| Manifest::ScheduledSparkApplication(Box::new(a))),
+                found,
+            )
         }
-    }
-    (path.to_string(), msg.to_string())
-}
-
-fn plain_expected(e: &str) -> String {
-    match e {
-        "i32" | "i64" | "u32" | "u64" | "u16" => "an integer".into(),
-        "a string" | "a boolean" | "a sequence" | "a map" => e.into(),
-        other if other.starts_with("i32") || other.starts_with("u16") => {
-            "an integer in range".into()
+        _ => {
+            let (c, found) = typed::<SparkCluster>(&kind, value);
+            (c.map(|c| Manifest::SparkCluster(Box::new(c))), found)
         }
-        other => other.to_string(),
     }
 }
 
-fn describe(v: &serde_json::Value) -> String {
+fn describe(v: &Value) -> String {
     match v {
-        serde_json::Value::Null => "null".into(),
-        serde_json::Value::Bool(b) => format!("boolean {b}"),
-        serde_json::Value::Number(n) => format!("number {n}"),
-        serde_json::Value::String(s) => format!("string {s:?}"),
-        serde_json::Value::Array(_) => "a list".into(),
-        serde_json::Value::Object(_) => "a mapping".into(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
     }
 }
 

@@ -1,4 +1,7 @@
-//! `SparkApplication` and its spec.
+//! `SparkApplication` and the parts of its spec that are not pod settings.
+//!
+//! Defaults mentioned below are the ones kubeflow's defaulting webhook (`defaults.go`) fills
+//! in; this crate does not fill them, so a parsed manifest says exactly what its author wrote.
 
 use std::collections::BTreeMap;
 
@@ -12,156 +15,184 @@ use serde::{Deserialize, Serialize};
 use super::pod::{DriverSpec, ExecutorSpec};
 use super::status::SparkApplicationStatus;
 
-/// Desired state of a Spark application.
+/// Desired state of a Spark application: everything a `spark-submit` command line carries,
+/// plus the Kubernetes settings of the driver and executor pods.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
     group = "sparkoperator.k8s.io",
     version = "v1beta2",
     kind = "SparkApplication",
+    singular = "sparkapplication",
+    plural = "sparkapplications",
     namespaced,
     derive = "PartialEq",
     status = "SparkApplicationStatus",
     shortname = "sparkapp",
+    doc = "SparkApplication is the Schema for the sparkapplications API",
+    annotation(
+        "api-approved.kubernetes.io",
+        "https://github.com/kubeflow/spark-operator/pull/1298"
+    ),
     printcolumn = r#"{"name":"Suspend","type":"boolean","jsonPath":".spec.suspend"}"#,
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.applicationState.state"}"#,
-    printcolumn = r#"{"name":"Attempts","type":"integer","jsonPath":".status.executionAttempts"}"#,
+    printcolumn = r#"{"name":"Attempts","type":"string","jsonPath":".status.executionAttempts"}"#,
     printcolumn = r#"{"name":"Start","type":"string","jsonPath":".status.lastSubmissionAttemptTime"}"#,
     printcolumn = r#"{"name":"Finish","type":"string","jsonPath":".status.terminationTime"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SparkApplicationSpec {
-    /// Stop the application (deleting its pods) while true; resume when set back to false.
+    /// While true, the application is not submitted; turning it on for a running application
+    /// deletes its pods (the application must tolerate being stopped), turning it off again
+    /// resubmits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
-    /// Language of the application.
+    /// Language of the application; decides how the main file is launched.
     pub r#type: SparkApplicationType,
-    /// Spark version of the application (informational on Kubernetes, where the image decides;
-    /// selects the distribution locally).
+    /// Spark release the application is written for, `X.Y.Z`. On Kubernetes the image decides
+    /// what actually runs; locally it selects the Spark distribution.
     pub spark_version: String,
-    /// Deploy mode.
+    /// Where the driver runs (kubeflow defaults to `cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<DeployMode>,
-    /// User to impersonate when submitting (`--proxy-user`).
+    /// User to impersonate when submitting (`spark-submit --proxy-user`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_user: Option<String>,
-    /// Container image of driver and executors.
+    /// Container image of the driver, the executors and init-containers, unless one of them
+    /// names its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// Image pull policy.
+    /// Pull policy of that image (`Always`, `IfNotPresent` or `Never`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<String>,
-    /// Names of image pull secrets.
+    /// Names of Secrets holding registry credentials for pulling the images.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<String>,
-    /// Main class (Java/Scala).
+    /// Fully qualified main class; only for Java and Scala applications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_class: Option<String>,
-    /// The application's jar, Python or R file (required by the CRD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The application itself: a jar, Python or R file, as a path or URI (`local://` for a
+    /// file inside the image). Required by the CRD; kept optional here so that its absence is
+    /// reported by validation with the other problems of the document. (No `serde(default)`:
+    /// serde reads a missing `Option` as `None` anyway, and schemars would take a default
+    /// as "optional".)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(required)]
     pub main_application_file: Option<String>,
-    /// Application arguments.
+    /// Arguments passed to the application's main method or script.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<String>,
-    /// Spark configuration (`--conf`).
+    /// Spark configuration properties, as `spark-submit --conf key=value` would pass them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub spark_conf: BTreeMap<String, String>,
-    /// Hadoop configuration; each key gets the `spark.hadoop.` prefix.
+    /// Hadoop configuration properties; each key is passed with the `spark.hadoop.` prefix
+    /// added for you.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hadoop_conf: BTreeMap<String, String>,
-    /// ConfigMap with Spark configuration files, mounted with SPARK_CONF_DIR pointing at it.
+    /// Name of a ConfigMap of Spark configuration files (such as `log4j2.properties`); it is
+    /// mounted and `SPARK_CONF_DIR` points at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spark_config_map: Option<String>,
-    /// ConfigMap with Hadoop configuration files, mounted with HADOOP_CONF_DIR pointing at it.
+    /// Name of a ConfigMap of Hadoop configuration files (such as `core-site.xml`); it is
+    /// mounted and `HADOOP_CONF_DIR` points at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hadoop_config_map: Option<String>,
-    /// Volumes of driver and executor pods.
+    /// Kubernetes volumes the driver and executors may mount through their `volumeMounts`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
     /// The driver.
     pub driver: DriverSpec,
     /// The executors.
     pub executor: ExecutorSpec,
-    /// Dependencies (jars, files, packages).
+    /// Jars, files, archives and Maven packages the application needs.
     #[serde(default)]
     pub deps: Dependencies,
-    /// What happens when the application terminates.
+    /// Whether and when a terminated application is run again.
     #[serde(default)]
     pub restart_policy: RestartPolicy,
-    /// Node selector of driver and executor pods (exclusive with the pod-level ones).
+    /// Node selector for both driver and executor pods. kubeflow refuses it together with a
+    /// pod-level `nodeSelector` and plans to deprecate it in favour of those.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
-    /// Deprecated; kubeflow reads restartPolicy instead.
+    /// Deprecated: times a failed application is retried (best effort); `restartPolicy`
+    /// replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_retries: Option<i32>,
-    /// Deprecated; kubeflow reads restartPolicy instead.
+    /// Deprecated: seconds between submission retries; `restartPolicy` replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_interval: Option<i64>,
-    /// Major Python version ("2" or "3").
+    /// Major Python version of the image, `"2"` or `"3"` (a string, not a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python_version: Option<PythonVersion>,
-    /// Memory overhead factor (`spark.kubernetes.memoryOverheadFactor`), a decimal string.
+    /// Fraction of memory added for non-JVM use, a decimal string such as `"0.2"`. Spark's
+    /// default is 0.10 for JVM and 0.40 for non-JVM applications; an explicit
+    /// `memoryOverhead` of the driver or executor wins over it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_overhead_factor: Option<String>,
-    /// Prometheus monitoring.
+    /// Metrics exposure through Prometheus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<MonitoringSpec>,
-    /// Batch scheduler (volcano, yunikorn, ...).
+    /// Batch scheduler that places the pods (for example `volcano` or `yunikorn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_scheduler: Option<String>,
-    /// Delete the application this many seconds after it terminated.
+    /// Seconds after termination after which the SparkApplication object is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_to_live_seconds: Option<i64>,
-    /// Batch scheduler options.
+    /// Queue, priority and reserved resources for the batch scheduler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_scheduler_options: Option<BatchSchedulerConfiguration>,
-    /// The UI Service and Ingress.
+    /// The Service and Ingress exposing the Spark UI.
     #[serde(
         default,
         rename = "sparkUIOptions",
         skip_serializing_if = "Option::is_none"
     )]
     pub spark_ui_options: Option<SparkUIConfiguration>,
-    /// Extra driver ports exposed through Services and Ingresses.
+    /// Further driver ports, each exposed through its own Service and Ingress.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub driver_ingress_options: Vec<DriverIngressConfiguration>,
-    /// Dynamic allocation.
+    /// Dynamic allocation of executors (Spark 3.0+ on Kubernetes, with shuffle tracking).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_allocation: Option<DynamicAllocation>,
-    /// Create a PodDisruptionBudget for the driver.
+    /// Create a PodDisruptionBudget protecting the running driver from voluntary eviction
+    /// (such as `kubectl drain`); only honoured when the operator runs with
+    /// `--enable-driver-pdb`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver_pod_disruption_budget: Option<bool>,
 }
 
 /// Language of an application.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum SparkApplicationType {
-    /// Java.
+    /// A Java application packaged as a jar.
     Java,
-    /// Python.
+    /// A Python (PySpark) script.
     Python,
-    /// Scala.
+    /// A Scala application packaged as a jar.
     Scala,
-    /// R.
+    /// An R (SparkR) script.
     R,
 }
 
-/// Deploy mode.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+/// Where the driver runs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum DeployMode {
-    /// Driver in a pod of its own.
+    /// The driver runs in a pod of its own, created by `spark-submit`.
     #[serde(rename = "cluster")]
     Cluster,
-    /// Driver where spark-submit runs.
+    /// The driver runs inside the `spark-submit` process.
     #[serde(rename = "client")]
     Client,
-    /// Driver in the operator's own pod (kubeflow constant; not in the CRD enum).
+    /// The driver runs in a pod the user created (`driver.podName`). kubeflow defines the
+    /// constant but its CRD only admits `cluster` and `client`, so the generated schema leaves
+    /// it out and validation refuses it.
     #[serde(rename = "in-cluster-client")]
+    #[schemars(skip)]
     InClusterClient,
 }
 
-/// Major Python version.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+/// Major Python version of the image.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum PythonVersion {
     /// Python 2.
     #[serde(rename = "2")]
@@ -171,199 +202,222 @@ pub enum PythonVersion {
     Three,
 }
 
-/// Restart policy.
+/// Whether and when a terminated application is run again; covers both failed submissions
+/// and failed runs.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RestartPolicy {
-    /// Never (default), OnFailure or Always.
+    /// `Never` (kubeflow's default), `OnFailure` or `Always`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<RestartPolicyType>,
-    /// Resubmissions after failed submissions (OnFailure).
+    /// How many times a failed submission is retried before giving up (best effort: caching
+    /// may add attempts). Meant for `OnFailure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub on_submission_failure_retries: Option<i32>,
-    /// Reruns after failed runs (OnFailure).
+    /// How many times a failed run is retried before giving up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub on_failure_retries: Option<i32>,
-    /// Seconds between resubmissions (default 5).
+    /// Seconds between retries of failed submissions (kubeflow defaults to 5 unless the type
+    /// is `Never`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub on_submission_failure_retry_interval: Option<i64>,
-    /// Seconds between reruns (default 5).
+    /// Seconds between retries of failed runs (kubeflow defaults to 5 unless the type is
+    /// `Never`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub on_failure_retry_interval: Option<i64>,
 }
 
 /// Kind of restart policy.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum RestartPolicyType {
-    /// Never rerun.
+    /// A terminated application stays terminated.
     Never,
-    /// Rerun after failures.
+    /// Failed submissions and failed runs are retried, up to the configured counts.
     OnFailure,
-    /// Rerun after every termination.
+    /// The application is run again whenever it terminates, successfully or not.
     Always,
 }
 
-/// Dependencies.
+/// Everything the application needs besides its main file; each list maps to the
+/// `spark-submit` option of the same meaning.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Dependencies {
-    /// Jars (`--jars`).
+    /// Jars put on the driver and executor classpaths (`--jars`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jars: Vec<String>,
-    /// Files (`--files`).
+    /// Files placed in the working directory of each executor (`--files`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
-    /// Python files (`--py-files`).
+    /// Python files (`.py`, `.zip`, `.egg`) put on the `PYTHONPATH` (`--py-files`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub py_files: Vec<String>,
-    /// Maven coordinates (`--packages`).
+    /// Maven coordinates `groupId:artifactId:version` resolved and put on the classpaths
+    /// (`--packages`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
-    /// `groupId:artifactId` to exclude (`--exclude-packages`).
+    /// `groupId:artifactId` pairs left out while resolving `packages`, to avoid conflicts
+    /// (`--exclude-packages`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_packages: Vec<String>,
-    /// Extra repositories (`--repositories`).
+    /// Further Maven repositories searched for `packages` (`--repositories`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<String>,
-    /// Archives (`--archives`).
+    /// Archives extracted into the working directory of each executor (`--archives`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub archives: Vec<String>,
 }
 
-/// Batch scheduler options.
+/// How a batch scheduler (Volcano, YuniKorn) treats the application.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchSchedulerConfiguration {
-    /// Queue.
+    /// Resource queue the application belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
-    /// Priority class.
+    /// Name of a Kubernetes PriorityClass for the application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
-    /// Resources to reserve (overrides the computed sum).
+    /// Resources to reserve for the whole application (resource name → Kubernetes quantity),
+    /// used instead of the sum the operator would compute; usually a lower bound.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<String, Quantity>,
 }
 
-/// The Spark UI Service and Ingress.
+/// The Service and Ingress that expose the Spark UI of the driver.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SparkUIConfiguration {
-    /// Service port (default 4040 → 4040).
+    /// Port of the Service; the target port is the driver's `spark.ui.port` (4040 unless
+    /// configured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_port: Option<i32>,
-    /// Service port name.
+    /// Name of the Service port (default `spark-driver-ui-port`); some proxies, such as
+    /// Istio's Envoy, need a particular name to treat the traffic as HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_port_name: Option<String>,
-    /// Service type.
+    /// Kubernetes Service type (`ClusterIP` by default, `NodePort`, `LoadBalancer`,
+    /// `ExternalName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_type: Option<String>,
-    /// Service annotations.
+    /// Annotations added to the Service.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_annotations: BTreeMap<String, String>,
-    /// Service labels.
+    /// Labels added to the Service.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_labels: BTreeMap<String, String>,
-    /// Ingress annotations.
+    /// Annotations added to the Ingress (such as the ingress class).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ingress_annotations: BTreeMap<String, String>,
-    /// Ingress TLS.
+    /// TLS settings of the Ingress (hosts and certificate Secret).
     #[serde(default, rename = "ingressTLS", skip_serializing_if = "Vec::is_empty")]
     pub ingress_tls: Vec<IngressTLS>,
 }
 
-/// An extra driver port exposed through a Service and an Ingress.
+/// A further driver port exposed through its own Service and Ingress.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DriverIngressConfiguration {
-    /// Service port (required).
+    /// Port of the Service (required by the CRD; kept optional here so that its absence is
+    /// reported by validation).
+    #[schemars(required)]
     pub service_port: Option<i32>,
-    /// Service port name (required).
+    /// Name of the Service port (required by the CRD, like `servicePort`).
+    #[schemars(required)]
     pub service_port_name: Option<String>,
-    /// Service type.
+    /// Kubernetes Service type (`ClusterIP` by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_type: Option<String>,
-    /// Service annotations.
+    /// Annotations added to the Service.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_annotations: BTreeMap<String, String>,
-    /// Service labels.
+    /// Labels added to the Service.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_labels: BTreeMap<String, String>,
-    /// Ingress URL format.
+    /// URL format of the Ingress; kubeflow's webhook requires it and refuses duplicates.
     #[serde(
         default,
         rename = "ingressURLFormat",
         skip_serializing_if = "Option::is_none"
     )]
     pub ingress_url_format: Option<String>,
-    /// Ingress annotations.
+    /// Annotations added to the Ingress.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ingress_annotations: BTreeMap<String, String>,
-    /// Ingress TLS.
+    /// TLS settings of the Ingress.
     #[serde(default, rename = "ingressTLS", skip_serializing_if = "Vec::is_empty")]
     pub ingress_tls: Vec<IngressTLS>,
 }
 
-/// Prometheus monitoring.
+/// Metrics exposure through Prometheus.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MonitoringSpec {
-    /// Expose driver metrics (required).
+    /// Expose the driver's metrics (required).
     pub expose_driver_metrics: bool,
-    /// Expose executor metrics (required).
+    /// Expose the executors' metrics (required).
     pub expose_executor_metrics: bool,
-    /// Content of a metrics.properties file.
+    /// Content of a `metrics.properties` configuring Spark's metric system; the image's own
+    /// file is used when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_properties: Option<String>,
-    /// Path of a metrics.properties file in the image.
+    /// Path of `metrics.properties` inside the container (default
+    /// `/etc/metrics/conf/metrics.properties`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_properties_file: Option<String>,
-    /// JMX exporter settings.
+    /// The Prometheus JMX exporter Java agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<PrometheusSpec>,
 }
 
-/// JMX exporter settings.
+/// The Prometheus JMX exporter Java agent that serves the metrics over HTTP.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrometheusSpec {
-    /// Path of the JMX exporter jar in the image.
-    #[serde(default)]
+    /// Path of the exporter jar inside the container (required).
     pub jmx_exporter_jar: String,
-    /// Port (1024–49151, default 8090).
+    /// Port of the exporter's HTTP server, 1024 to 49151 (default 8090).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1024, max = 49151))]
     pub port: Option<i32>,
-    /// Port name (default jmx-exporter).
+    /// Name of that container port (default `jmx-exporter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,
-    /// Path of the exporter configuration in the image.
+    /// Path of an exporter configuration file in the image; wins over `configuration`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_file: Option<String>,
-    /// Exporter configuration content.
+    /// Content of the exporter configuration; the image's `prometheus.yaml` when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<String>,
 }
 
-/// Dynamic allocation.
+/// Dynamic allocation: executors are added and removed with the workload.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DynamicAllocation {
-    /// On or off.
+    /// Turns dynamic allocation on.
     #[serde(default)]
     pub enabled: bool,
-    /// Initial executors.
+    /// Executors requested at the start; when `executor.instances` is also set, Spark starts
+    /// with the larger of the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_executors: Option<i32>,
-    /// Lower bound.
+    /// Fewest executors kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_executors: Option<i32>,
-    /// Upper bound.
+    /// Most executors requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_executors: Option<i32>,
-    /// Shuffle tracking (default true when enabled).
+    /// Keep executors that hold shuffle data of active jobs, so no external shuffle service
+    /// is needed (kubeflow defaults it to true when dynamic allocation is on; turn it off when
+    /// an external shuffle service is used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_tracking_enabled: Option<bool>,
-    /// Shuffle tracking timeout, ms.
+    /// Milliseconds an executor holding shuffle data is kept when shuffle tracking is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_tracking_timeout: Option<i64>,
 }

@@ -1,6 +1,8 @@
-//! Driver and executor specs. kubeflow's Go types embed a shared `SparkPodSpec`; here the
-//! shared fields are spelled out in both structs by one macro, because serde's `flatten`
-//! would swallow unknown fields instead of reporting them.
+//! Driver and executor specs.
+//!
+//! kubeflow's Go types embed a shared `SparkPodSpec` in both; here the shared fields are
+//! written once in a macro and spelled out in both structs, because serde's `flatten` would
+//! swallow unknown fields instead of letting the loader report them.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +10,17 @@ use k8s_openapi::api::core::v1::{
     Affinity, Container, EnvFromSource, EnvVar, HostAlias, Lifecycle, PodDNSConfig,
     PodSecurityContext, PodTemplateSpec, SecurityContext, Toleration, VolumeMount,
 };
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
+
+/// Schema of the pod `template` fields: an object kept as written, as in kubeflow's CRD
+/// (`Schemaless` + `PreserveUnknownFields`), so the API server neither prunes nor checks it.
+fn preserved_object(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true
+    })
+}
 
 macro_rules! spark_pod_spec {
     (
@@ -25,97 +36,109 @@ macro_rules! spark_pod_spec {
         #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
-            /// Pod template the pod starts from (Spark 3.0+; fields set elsewhere win).
+            /// A pod template Spark starts the pod from, for settings Spark has no
+            /// configuration for (Spark 3.0+); fields set elsewhere in this spec win over it.
+            /// Typed as Kubernetes' `PodTemplateSpec`, so a misspelt field inside is reported
+            /// by the loader, while the generated CRD keeps kubeflow's schemaless object.
             #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schemars(schema_with = "preserved_object")]
             pub template: Option<PodTemplateSpec>,
-            /// CPU cores (`spark.driver.cores` / `spark.executor.cores`), at least 1.
+            /// CPU cores of the JVM (`spark.driver.cores` / `spark.executor.cores`), at
+            /// least 1 (kubeflow defaults to 1 unless sparkConf sets it).
             #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schemars(range(min = 1))]
             pub cores: Option<i32>,
-            /// Hard CPU limit, a Kubernetes quantity.
+            /// Hard CPU limit of the pod, a Kubernetes CPU quantity such as `1200m`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub core_limit: Option<String>,
-            /// Heap size, a Spark memory size (`512m`, `2g`).
+            /// JVM heap, a Spark memory size such as `512m` or `2g`
+            /// (`spark.driver.memory` / `spark.executor.memory`; kubeflow defaults to `1g`
+            /// unless sparkConf sets it).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub memory: Option<String>,
-            /// Memory limit of the container.
+            /// Memory limit of the pod, replacing the one Spark computes; a Spark size
+            /// (`4g`, converted to `4Gi`) or a Kubernetes quantity.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub memory_limit: Option<String>,
-            /// Off-heap memory overhead, a Spark memory size.
+            /// Off-heap memory added to the pod, a Spark memory size (a bare number is
+            /// MiB); wins over `memoryOverheadFactor`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub memory_overhead: Option<String>,
-            /// GPU request.
+            /// GPUs requested for the pod.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub gpu: Option<GPUSpec>,
-            /// Image overriding the application's.
+            /// Container image, replacing the application's `image`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub image: Option<String>,
-            /// ConfigMaps to mount.
+            /// ConfigMaps mounted into the pod.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub config_maps: Vec<NamePath>,
-            /// Secrets to mount.
+            /// Secrets mounted into the pod.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub secrets: Vec<SecretInfo>,
-            /// Environment variables.
+            /// Environment variables of the Spark container.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub env: Vec<EnvVar>,
-            /// Deprecated: environment variables as a map (use `env`).
+            /// Deprecated: environment variables as a name → value map; `env` replaces it.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub env_vars: BTreeMap<String, String>,
-            /// Environment from ConfigMaps and Secrets.
+            /// ConfigMaps and Secrets whose keys all become environment variables.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub env_from: Vec<EnvFromSource>,
-            /// Deprecated: environment variables from secret keys (use `env`).
+            /// Deprecated: environment variables taken from Secret keys, as a name →
+            /// (secret, key) map; `env` with `valueFrom` replaces it.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub env_secret_key_refs: BTreeMap<String, NameKey>,
-            /// Pod labels.
+            /// Labels added to the pod.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub labels: BTreeMap<String, String>,
-            /// Pod annotations.
+            /// Annotations added to the pod.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub annotations: BTreeMap<String, String>,
-            /// Volume mounts.
+            /// Mounts of volumes listed in `spec.volumes` into the Spark container.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub volume_mounts: Vec<VolumeMount>,
-            /// Affinity.
+            /// Affinity and anti-affinity rules of the pod.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub affinity: Option<Affinity>,
-            /// Tolerations.
+            /// Tolerations of the pod.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub tolerations: Vec<Toleration>,
-            /// Pod security context.
+            /// Security context of the pod.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub pod_security_context: Option<PodSecurityContext>,
-            /// Container security context.
+            /// Security context of the Spark container.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub security_context: Option<SecurityContext>,
-            /// Scheduler name.
+            /// Kubernetes scheduler that places the pod.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub scheduler_name: Option<String>,
-            /// Sidecar containers.
+            /// Containers running beside the Spark container.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub sidecars: Vec<Container>,
-            /// Init containers.
+            /// Containers that run to completion before the Spark container starts.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub init_containers: Vec<Container>,
-            /// Host networking.
+            /// Use the node's network namespace.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub host_network: Option<bool>,
-            /// Node selector.
+            /// Node selector of this pod; kubeflow refuses it together with the
+            /// application-level `nodeSelector`.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub node_selector: BTreeMap<String, String>,
-            /// DNS configuration.
+            /// DNS settings of the pod.
             #[serde(default, rename = "dnsConfig", skip_serializing_if = "Option::is_none")]
             pub dns_config: Option<PodDNSConfig>,
-            /// Termination grace period, seconds.
+            /// Seconds the pod is given to stop after a termination request.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub termination_grace_period_seconds: Option<i64>,
-            /// Service account.
+            /// Kubernetes service account the pod runs as.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub service_account: Option<String>,
-            /// Host aliases.
+            /// Extra `/etc/hosts` entries of the pod.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub host_aliases: Vec<HostAlias>,
-            /// Share one process namespace between the pod's containers.
+            /// Let the pod's containers see each other's processes.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub share_process_namespace: Option<bool>,
             $(
@@ -127,112 +150,120 @@ macro_rules! spark_pod_spec {
 }
 
 spark_pod_spec! {
-    /// The driver.
+    /// The driver: the JVM running the application's main program and scheduling its tasks.
     pub struct DriverSpec {
-        /// Driver pod name (client modes).
+        /// Name of a driver pod the user created, for `in-cluster-client` mode only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(regex(pattern = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))]
         pub pod_name: Option<String>,
-        /// CPU request (`spark.kubernetes.driver.request.cores`), a Kubernetes quantity.
+        /// CPU request of the driver pod, a Kubernetes CPU quantity
+        /// (`spark.kubernetes.driver.request.cores`); `cores` is used when unset.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub core_request: Option<String>,
-        /// Extra JVM options (`spark.driver.extraJavaOptions`).
+        /// Extra JVM options such as GC or logging settings
+        /// (`spark.driver.extraJavaOptions`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub java_options: Option<String>,
-        /// Container lifecycle hooks.
+        /// `postStart` and `preStop` hooks of the Spark container.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lifecycle: Option<Lifecycle>,
-        /// Kubernetes API URL the driver uses.
+        /// URL of the Kubernetes API the driver uses to manage executor pods (default
+        /// `https://kubernetes.default.svc`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub kubernetes_master: Option<String>,
-        /// Annotations of the headless driver Service.
+        /// Annotations of the headless Service executors reach the driver through.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub service_annotations: BTreeMap<String, String>,
-        /// Labels of the headless driver Service.
+        /// Labels of that headless Service.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         pub service_labels: BTreeMap<String, String>,
-        /// Extra container ports.
+        /// Extra container ports of the driver.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub ports: Vec<Port>,
-        /// Priority class.
+        /// Kubernetes PriorityClass of the driver pod.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub priority_class_name: Option<String>,
     }
 }
 
 spark_pod_spec! {
-    /// The executors.
+    /// The executors: the JVMs running the tasks.
     pub struct ExecutorSpec {
-        /// Number of executors, at least 1.
+        /// Number of executors, at least 1 (kubeflow defaults to 1 unless dynamic allocation
+        /// is on or sparkConf sets `spark.executor.instances`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(range(min = 1))]
         pub instances: Option<i32>,
-        /// CPU request (`spark.kubernetes.executor.request.cores`), a Kubernetes quantity.
+        /// CPU request of each executor pod, a Kubernetes CPU quantity
+        /// (`spark.kubernetes.executor.request.cores`); `cores` is used when unset.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub core_request: Option<String>,
         /// Extra JVM options (`spark.executor.extraJavaOptions`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub java_options: Option<String>,
-        /// Container lifecycle hooks.
+        /// `postStart` and `preStop` hooks of the Spark container.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lifecycle: Option<Lifecycle>,
-        /// Delete executor pods when they terminate (default true).
+        /// Delete executor pods once they terminate, successfully or not (default true;
+        /// `spark.kubernetes.executor.deleteOnTermination`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_on_termination: Option<bool>,
-        /// Extra container ports.
+        /// Extra container ports of each executor.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub ports: Vec<Port>,
-        /// Priority class.
+        /// Kubernetes PriorityClass of the executor pods.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub priority_class_name: Option<String>,
     }
 }
 
-/// A GPU request.
+/// GPUs requested for a pod.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct GPUSpec {
-    /// Resource name, e.g. `nvidia.com/gpu`.
+    /// Extended resource name of the GPU, such as `nvidia.com/gpu` or `amd.com/gpu`.
     pub name: String,
-    /// How many.
+    /// Number of GPUs.
     pub quantity: i64,
 }
 
-/// A ConfigMap mounted at a path.
+/// A ConfigMap and where it is mounted.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct NamePath {
-    /// ConfigMap name.
+    /// Name of the ConfigMap.
     pub name: String,
-    /// Mount path.
+    /// Directory it is mounted at.
     pub path: String,
 }
 
-/// A Secret mounted at a path.
+/// A Secret, where it is mounted and what it holds.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretInfo {
-    /// Secret name.
+    /// Name of the Secret.
     pub name: String,
-    /// Mount path.
+    /// Directory it is mounted at.
     pub path: String,
-    /// What the secret holds.
+    /// What the Secret holds; decides which environment variable points at it.
     pub secret_type: SecretType,
 }
 
-/// Kinds of mounted secrets.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+/// What a mounted Secret holds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum SecretType {
-    /// A GCP service account key (sets GOOGLE_APPLICATION_CREDENTIALS).
+    /// A GCP service account JSON key; `GOOGLE_APPLICATION_CREDENTIALS` points at it.
     GCPServiceAccount,
-    /// A Hadoop delegation token (sets HADOOP_TOKEN_FILE_LOCATION).
+    /// A Hadoop delegation token; `HADOOP_TOKEN_FILE_LOCATION` points at it.
     HadoopDelegationToken,
-    /// Anything else.
+    /// Anything else; only mounted.
     Generic,
 }
 
 /// A key of a Secret.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct NameKey {
-    /// Secret name.
+    /// Name of the Secret.
     pub name: String,
-    /// Key.
+    /// Key inside the Secret.
     pub key: String,
 }
 
@@ -240,10 +271,10 @@ pub struct NameKey {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Port {
-    /// Port name.
+    /// Name of the port.
     pub name: String,
-    /// TCP or UDP.
+    /// `TCP`, `UDP` or `SCTP`.
     pub protocol: String,
-    /// Port number.
+    /// Port number in the container, 1 to 65535.
     pub container_port: i32,
 }

@@ -3,99 +3,104 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Observed state of a SparkApplication (kubeflow's fields and names).
+/// Observed state of a SparkApplication, written by the operator (kubeflow's field names, so
+/// `kubectl get -o yaml` output loads unchanged).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SparkApplicationStatus {
-    /// Spark's application id.
+    /// Spark's own application id (`spark.app.id`), set on the driver and executor pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spark_application_id: Option<String>,
-    /// Id of the current submission.
+    /// Unique id of the current submission.
     #[serde(
         default,
         rename = "submissionID",
         skip_serializing_if = "Option::is_none"
     )]
     pub submission_id: Option<String>,
-    /// When the last submission was attempted (RFC 3339).
+    /// When the last submission was attempted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_submission_attempt_time: Option<String>,
-    /// When the application terminated (RFC 3339).
+    pub last_submission_attempt_time: Option<Time>,
+    /// When the application terminated, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub termination_time: Option<String>,
-    /// Driver details.
+    pub termination_time: Option<Time>,
+    /// Where the driver and its UI are.
     #[serde(default)]
     pub driver_info: DriverInfo,
-    /// State and error message.
+    /// Overall state of the application.
     #[serde(default)]
     pub application_state: ApplicationState,
-    /// Executor pod name → state.
+    /// State of each executor, by executor pod name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub executor_state: BTreeMap<String, ExecutorState>,
-    /// Runs so far.
+    /// Runs attempted so far; counted up per run and reset when the spec changes.
     #[serde(default)]
     pub execution_attempts: i32,
-    /// Submissions so far.
+    /// Submissions attempted so far; counted up per submission and reset when the spec
+    /// changes or the application is rerun.
     #[serde(default)]
     pub submission_attempts: i32,
 }
 
-/// Driver details.
+/// Where the driver and its UI are.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DriverInfo {
-    /// UI Service name.
+    /// Name of the Service in front of the Spark UI.
     #[serde(
         default,
         rename = "webUIServiceName",
         skip_serializing_if = "Option::is_none"
     )]
     pub web_ui_service_name: Option<String>,
-    /// UI address.
+    /// Address of the UI through its ClusterIP Service, reachable inside the cluster.
     #[serde(
         default,
         rename = "webUIAddress",
         skip_serializing_if = "Option::is_none"
     )]
     pub web_ui_address: Option<String>,
-    /// UI port.
+    /// Port of the UI Service.
     #[serde(default, rename = "webUIPort", skip_serializing_if = "Option::is_none")]
     pub web_ui_port: Option<i32>,
-    /// UI Ingress name.
+    /// Name of the UI Ingress, when one was created.
     #[serde(
         default,
         rename = "webUIIngressName",
         skip_serializing_if = "Option::is_none"
     )]
     pub web_ui_ingress_name: Option<String>,
-    /// UI Ingress address.
+    /// Address of the UI through that Ingress.
     #[serde(
         default,
         rename = "webUIIngressAddress",
         skip_serializing_if = "Option::is_none"
     )]
     pub web_ui_ingress_address: Option<String>,
-    /// Driver pod name.
+    /// Name of the driver pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
 }
 
-/// State with its error message.
+/// Overall state of an application, with the reason of a failure.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationState {
     /// The state.
     #[serde(default)]
     pub state: ApplicationStateType,
-    /// Why it failed.
+    /// Why the application or its submission failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
 
-/// Application states, with kubeflow's wire names (tools read them).
+/// States of an application, with kubeflow's names on the wire (tools such as Airflow's
+/// `SparkKubernetesOperator` read them). Which states may follow which is the controller's
+/// business; nothing here depends on the order of the variants.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
 pub enum ApplicationStateType {
     /// Just created (the empty string on the wire).
@@ -165,6 +170,8 @@ impl ApplicationStateType {
     }
 }
 
+/// The wire name, except that the new state (an empty string on the wire) shows as `NEW`,
+/// because an empty word in a status line reads as a missing value.
 impl fmt::Display for ApplicationStateType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -174,24 +181,82 @@ impl fmt::Display for ApplicationStateType {
     }
 }
 
-/// Executor states.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
-pub enum ExecutorState {
-    /// Pending.
+/// States of a driver pod as kubeflow reports them.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum DriverState {
+    /// The pod is waiting to be scheduled or started.
     #[serde(rename = "PENDING")]
     Pending,
-    /// Running.
+    /// The driver runs.
     #[serde(rename = "RUNNING")]
     Running,
-    /// Completed.
+    /// The driver exited successfully.
     #[serde(rename = "COMPLETED")]
     Completed,
-    /// Failed.
+    /// The driver failed.
     #[serde(rename = "FAILED")]
     Failed,
-    /// Unknown.
+    /// The pod's state cannot be told (for example, its node is unreachable).
     #[serde(rename = "UNKNOWN")]
     Unknown,
+}
+
+/// States of an executor pod, as recorded in `status.executorState`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ExecutorState {
+    /// The pod is waiting to be scheduled or started.
+    #[serde(rename = "PENDING")]
+    Pending,
+    /// The executor runs.
+    #[serde(rename = "RUNNING")]
+    Running,
+    /// The executor exited successfully.
+    #[serde(rename = "COMPLETED")]
+    Completed,
+    /// The executor failed.
+    #[serde(rename = "FAILED")]
+    Failed,
+    /// The pod's state cannot be told.
+    #[serde(rename = "UNKNOWN")]
+    Unknown,
+}
+
+impl DriverState {
+    /// The name on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Running => "RUNNING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Display for DriverState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ExecutorState {
+    /// The name on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Running => "RUNNING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Display for ExecutorState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -199,22 +264,82 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_wire_names() {
-        for (s, wire) in [
-            (ApplicationStateType::New, "\"\""),
+    fn application_state_wire_names() {
+        use ApplicationStateType as S;
+        let cases = [
+            (S::New, "", "NEW"),
+            (S::Submitted, "SUBMITTED", "SUBMITTED"),
+            (S::Running, "RUNNING", "RUNNING"),
+            (S::Succeeding, "SUCCEEDING", "SUCCEEDING"),
+            (S::Failing, "FAILING", "FAILING"),
+            (S::Completed, "COMPLETED", "COMPLETED"),
+            (S::Failed, "FAILED", "FAILED"),
             (
-                ApplicationStateType::SubmissionFailed,
-                "\"SUBMISSION_FAILED\"",
+                S::SubmissionFailed,
+                "SUBMISSION_FAILED",
+                "SUBMISSION_FAILED",
             ),
-            (ApplicationStateType::PendingRerun, "\"PENDING_RERUN\""),
-            (ApplicationStateType::Completed, "\"COMPLETED\""),
-        ] {
-            assert_eq!(serde_json::to_string(&s).unwrap(), wire);
-            assert_eq!(
-                serde_json::from_str::<ApplicationStateType>(wire).unwrap(),
-                s
-            );
-            assert_eq!(format!("\"{}\"", s.as_str()), wire);
+            (S::PendingRerun, "PENDING_RERUN", "PENDING_RERUN"),
+            (S::Invalidating, "INVALIDATING", "INVALIDATING"),
+            (S::Suspending, "SUSPENDING", "SUSPENDING"),
+            (S::Suspended, "SUSPENDED", "SUSPENDED"),
+            (S::Resuming, "RESUMING", "RESUMING"),
+            (S::Unknown, "UNKNOWN", "UNKNOWN"),
+        ];
+        for (state, wire, shown) in cases {
+            let json = format!("{wire:?}");
+            assert_eq!(serde_json::to_string(&state).unwrap(), json);
+            assert_eq!(serde_json::from_str::<S>(&json).unwrap(), state);
+            assert_eq!(state.as_str(), wire);
+            assert_eq!(state.to_string(), shown);
         }
+        assert!(serde_json::from_str::<S>("\"DONE\"").is_err());
+    }
+
+    #[test]
+    fn pod_state_wire_names() {
+        for (d, e, wire) in [
+            (DriverState::Pending, ExecutorState::Pending, "PENDING"),
+            (DriverState::Running, ExecutorState::Running, "RUNNING"),
+            (
+                DriverState::Completed,
+                ExecutorState::Completed,
+                "COMPLETED",
+            ),
+            (DriverState::Failed, ExecutorState::Failed, "FAILED"),
+            (DriverState::Unknown, ExecutorState::Unknown, "UNKNOWN"),
+        ] {
+            let json = format!("{wire:?}");
+            assert_eq!(serde_json::to_string(&d).unwrap(), json);
+            assert_eq!(serde_json::to_string(&e).unwrap(), json);
+            assert_eq!(serde_json::from_str::<ExecutorState>(&json).unwrap(), e);
+            assert_eq!((d.to_string(), e.to_string()), (wire.into(), wire.into()));
+        }
+    }
+
+    #[test]
+    fn a_status_written_by_the_operator_loads() {
+        let json = r#"{
+            "applicationState": {"state": "RUNNING"},
+            "driverInfo": {"podName": "pi-driver", "webUIPort": 4040},
+            "executorState": {"pi-exec-1": "RUNNING", "pi-exec-2": "PENDING"},
+            "executionAttempts": 1,
+            "submissionAttempts": 1,
+            "lastSubmissionAttemptTime": "2025-01-02T03:04:05Z",
+            "terminationTime": null,
+            "sparkApplicationId": "spark-123",
+            "submissionID": "abc"
+        }"#;
+        let st: SparkApplicationStatus = serde_json::from_str(json).unwrap();
+        assert_eq!(st.application_state.state, ApplicationStateType::Running);
+        assert_eq!(
+            st.executor_state.get("pi-exec-2"),
+            Some(&ExecutorState::Pending)
+        );
+        assert_eq!(st.termination_time, None);
+        assert_eq!(
+            st.last_submission_attempt_time.map(|t| t.0.to_string()),
+            Some("2025-01-02T03:04:05Z".to_string())
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Cron schedules as the kubeflow operator accepts them: five standard fields, or a
-//! descriptor such as `@hourly` or `@every 1h30m`.
+//! Cron schedules as the kubeflow operator accepts them (it parses with robfig/cron v3's
+//! `ParseStandard`): five fields, or a descriptor such as `@hourly` or `@every 1h30m`.
 
 /// Checks a schedule; the error says what was expected.
 pub fn check_schedule(s: &str) -> Result<(), String> {
@@ -22,7 +22,10 @@ pub fn check_schedule(s: &str) -> Result<(), String> {
             }
             _ => match d.strip_prefix("every ") {
                 Some(dur) if is_go_duration(dur.trim()) => Ok(()),
-                _ => Err(expected("unknown descriptor")),
+                Some(_) => Err(expected(
+                    "@every takes a Go duration such as 90s, 15m or 1h30m",
+                )),
+                None => Err(expected("unknown descriptor")),
             },
         };
     }
@@ -39,7 +42,8 @@ pub fn check_schedule(s: &str) -> Result<(), String> {
         ("hour", 0, 23, &[]),
         ("day of month", 1, 31, &[]),
         ("month", 1, 12, MONTHS),
-        ("day of week", 0, 7, DAYS),
+        // robfig/cron counts Sunday as 0 only; 7 is refused.
+        ("day of week", 0, 6, DAYS),
     ];
     for (f, (what, lo, hi, names)) in fields.iter().zip(specs) {
         if !field_ok(f, lo, hi, names) {
@@ -88,7 +92,12 @@ fn field_ok(f: &str, lo: u32, hi: u32, names: &[&str]) -> bool {
 }
 
 fn is_go_duration(d: &str) -> bool {
-    // Go's time.ParseDuration: one or more <number><unit>, units ns us µs ms s m h.
+    // Go's time.ParseDuration: an optional sign, then "0" or one or more <number><unit>
+    // with units ns us µs ms s m h. robfig/cron rounds what it gets up to one second.
+    let d = d.strip_prefix(['+', '-']).unwrap_or(d);
+    if d == "0" {
+        return true;
+    }
     if d.is_empty() {
         return false;
     }
@@ -97,11 +106,12 @@ fn is_go_duration(d: &str) -> bool {
         let num_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        if num_end == 0 {
+        let num = &rest[..num_end];
+        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
             return false;
         }
         rest = &rest[num_end..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
             .iter()
             .find(|u| rest.starts_with(*u) && !(**u == "m" && rest.starts_with("ms")));
         match unit {
@@ -136,6 +146,22 @@ mod tests {
             ("@every 1x", false),
             ("*/0 * * * *", false),
             ("5-1 * * * *", false),
+            ("0 0 * * 7", false),
+            ("0 0 * * 0,6", true),
+            ("0 0 * * SUN", true),
+            ("0 0 ? * *", true),
+            ("5/15 * * * *", true),
+            ("1-2-3 * * * *", false),
+            ("0 0 * 13 *", false),
+            ("0 0 * foo *", false),
+            ("@every 1.5h", true),
+            ("@every -1h", true),
+            ("@every 0", true),
+            ("@every 1h30", false),
+            ("@every 1..5h", false),
+            ("@every ", false),
+            ("@Hourly", false),
+            ("0 0 * * * *", false),
         ];
         for (s, ok) in cases {
             assert_eq!(check_schedule(s).is_ok(), ok, "{s}");

@@ -1,7 +1,6 @@
 //! Application operations behind `sparkplane app ...`: submit, wait, list, status, logs, kill.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -12,7 +11,8 @@ use sparkplane_plan::submit::{self, SubmitInputs, Target};
 use super::progress::{self, Progress};
 use super::record::{AppLayout, AppRecord, AppStatus};
 use super::APP_MARKER_ENV;
-use crate::cluster::{detach, is_up, resolve_spark};
+use crate::cluster::{is_up, resolve_spark};
+use crate::daemon::{self, Daemon};
 use crate::state::{read_json, write_json, ClusterState};
 use crate::{ports, procs, spark_http, Home, LocalError};
 
@@ -196,27 +196,19 @@ pub async fn submit(
 }
 
 fn spawn_runner(layout: &AppLayout, record: &AppRecord, exe: &Path) -> Result<(), LocalError> {
-    let log_path = layout.runner_log();
-    let log =
-        std::fs::File::create(&log_path).map_err(LocalError::io("cannot create", &log_path))?;
-    let log2 = log
-        .try_clone()
-        .map_err(LocalError::io("cannot create", &log_path))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("__app-runner")
-        .arg("--app-dir")
-        .arg(layout.root())
-        .env(APP_MARKER_ENV, &record.id)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log2));
-    detach(&mut cmd);
-    cmd.spawn().map_err(|source| LocalError::Spawn {
-        what: "application runner".into(),
-        program: exe.to_path_buf(),
-        source,
-    })?;
-    Ok(())
+    // A fresh log per submission: the runner's log describes this run only.
+    let _ = std::fs::remove_file(layout.runner_log());
+    daemon::start(&Daemon {
+        what: "application runner",
+        exe,
+        args: vec![
+            "__app-runner".as_ref(),
+            "--app-dir".as_ref(),
+            layout.root().as_os_str(),
+        ],
+        marker: (APP_MARKER_ENV, &record.id),
+        log: layout.runner_log(),
+    })
 }
 
 fn load(home: &Home, name: &str) -> Result<(AppLayout, AppRecord, AppStatus), LocalError> {

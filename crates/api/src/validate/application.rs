@@ -1,0 +1,461 @@
+//! Rules for `SparkApplication` and `ScheduledSparkApplication`: the markers of kubeflow's
+//! CRD, the checks of its admission webhook, and what Spark and Kubernetes will refuse later.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{PodTemplateSpec, VolumeMount};
+
+use super::{check_schedule, Checker};
+use crate::names;
+use crate::quantity::parse_spark_memory;
+use crate::v1beta2::{
+    DeployMode, Port, ScheduledSparkApplication, SparkApplication, SparkApplicationSpec,
+};
+
+/// sparkConf keys kubeflow's webhook refuses, with its reason (`sparkconf_validator.go`).
+const OPERATOR_KEYS: &[(&str, &str)] = &[
+    (
+        "spark.kubernetes.authenticate.driver.serviceAccountName",
+        "set driver.serviceAccount instead",
+    ),
+    (
+        "spark.kubernetes.authenticate.executor.serviceAccountName",
+        "set executor.serviceAccount instead",
+    ),
+    (
+        "spark.kubernetes.authenticate.oauthTokenFile",
+        "the operator manages credentials",
+    ),
+    (
+        "spark.kubernetes.authenticate.oauthToken",
+        "the operator manages credentials",
+    ),
+    (
+        "spark.kubernetes.authenticate.driver.oauthTokenFile",
+        "the operator manages credentials",
+    ),
+    (
+        "spark.kubernetes.authenticate.driver.oauthToken",
+        "the operator manages credentials",
+    ),
+    (
+        "spark.kubernetes.authenticate.executor.oauthTokenFile",
+        "the operator manages credentials",
+    ),
+    (
+        "spark.kubernetes.authenticate.executor.oauthToken",
+        "the operator manages credentials",
+    ),
+    ("spark.master", "the operator sets it"),
+    ("spark.kubernetes.driver.master", "the operator sets it"),
+    ("spark.kubernetes.container.image", "set image instead"),
+    (
+        "spark.kubernetes.driver.container.image",
+        "set image or driver.image instead",
+    ),
+    (
+        "spark.kubernetes.executor.container.image",
+        "set image or executor.image instead",
+    ),
+];
+
+/// The fields driver and executor share (kubeflow's `SparkPodSpec`), borrowed from either.
+struct PodFields<'a> {
+    cores: Option<i32>,
+    core_limit: Option<&'a str>,
+    core_request: Option<&'a str>,
+    memory: Option<&'a str>,
+    memory_limit: Option<&'a str>,
+    memory_overhead: Option<&'a str>,
+    gpu_quantity: Option<i64>,
+    termination_grace_period_seconds: Option<i64>,
+    ports: &'a [Port],
+    volume_mounts: &'a [VolumeMount],
+    template: Option<&'a PodTemplateSpec>,
+}
+
+/// Builds [`PodFields`] from a `DriverSpec` or an `ExecutorSpec`, which have the same field
+/// names but no common type.
+macro_rules! pod_fields {
+    ($s:expr) => {{
+        let s = $s;
+        PodFields {
+            cores: s.cores,
+            core_limit: s.core_limit.as_deref(),
+            core_request: s.core_request.as_deref(),
+            memory: s.memory.as_deref(),
+            memory_limit: s.memory_limit.as_deref(),
+            memory_overhead: s.memory_overhead.as_deref(),
+            gpu_quantity: s.gpu.as_ref().map(|g| g.quantity),
+            termination_grace_period_seconds: s.termination_grace_period_seconds,
+            ports: &s.ports,
+            volume_mounts: &s.volume_mounts,
+            template: s.template.as_ref(),
+        }
+    }};
+}
+pub(super) fn application(c: &mut Checker<'_>, app: &SparkApplication) {
+    name(c, app.metadata.name.as_deref());
+    c.namespace(app.metadata.namespace.as_deref());
+    app_spec(c, "spec", &app.spec, app.metadata.namespace.as_deref());
+}
+
+pub(super) fn scheduled(c: &mut Checker<'_>, s: &ScheduledSparkApplication) {
+    name(c, s.metadata.name.as_deref());
+    c.namespace(s.metadata.namespace.as_deref());
+    if let Err(e) = check_schedule(&s.spec.schedule) {
+        c.error("spec.schedule", e);
+    }
+    if let Some(tz) = &s.spec.time_zone {
+        if tz.trim().is_empty() || tz.contains(char::is_whitespace) {
+            c.error(
+                "spec.timeZone",
+                format!("expected \"Local\", \"UTC\" or an IANA time zone such as America/New_York, got {tz:?}"),
+            );
+        }
+    }
+    c.at_least(
+        "spec.successfulRunHistoryLimit",
+        s.spec.successful_run_history_limit.map(i64::from),
+        1,
+    );
+    c.at_least(
+        "spec.failedRunHistoryLimit",
+        s.spec.failed_run_history_limit.map(i64::from),
+        1,
+    );
+    app_spec(
+        c,
+        "spec.template",
+        &s.spec.template,
+        s.metadata.namespace.as_deref(),
+    );
+}
+
+/// Kubernetes object names are DNS-1123 subdomains; kubeflow's webhook is stricter, because
+/// it derives Service names from the application name.
+fn name(c: &mut Checker<'_>, name: Option<&str>) {
+    c.name(name, names::dns1123_subdomain);
+    if let Some(n) = name {
+        if names::dns1123_subdomain(n).is_ok() {
+            if let Err(e) = names::dns1035_label(n, 63) {
+                c.warning(
+                    "metadata.name",
+                    format!("the kubeflow Spark Operator refuses this name: {e}, got {n:?}"),
+                );
+            }
+        }
+    }
+}
+
+fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: Option<&str>) {
+    c.spark_version(&format!("{p}.sparkVersion"), &s.spark_version);
+    if s.mode == Some(DeployMode::InClusterClient) {
+        c.error(
+            format!("{p}.mode"),
+            "expected one of cluster, client (kubeflow's CRD does not admit in-cluster-client), got \"in-cluster-client\"",
+        );
+    }
+    match s.main_application_file.as_deref() {
+        None => c.error(
+            format!("{p}.mainApplicationFile"),
+            "required field is missing",
+        ),
+        Some(f) if f.trim().is_empty() => c.error(
+            format!("{p}.mainApplicationFile"),
+            "expected a file path or URI, got an empty string",
+        ),
+        Some(_) => {}
+    }
+    c.one_of(
+        &format!("{p}.imagePullPolicy"),
+        s.image_pull_policy.as_deref(),
+        &["Always", "IfNotPresent", "Never"],
+    );
+    spark_conf(c, p, &s.spark_conf, namespace);
+    for k in s.hadoop_conf.keys() {
+        if k.starts_with("spark.hadoop.") {
+            c.warning(
+                format!("{p}.hadoopConf.{k}"),
+                "the spark.hadoop. prefix is added for you; this key gets it twice",
+            );
+        }
+    }
+    if !s.node_selector.is_empty()
+        && (!s.driver.node_selector.is_empty() || !s.executor.node_selector.is_empty())
+    {
+        c.error(
+            format!("{p}.nodeSelector"),
+            "expected either this nodeSelector or the driver's and executor's, got both (kubeflow refuses the combination)",
+        );
+    }
+    let volumes: BTreeSet<&str> = s.volumes.iter().map(|v| v.name.as_str()).collect();
+    let d = &s.driver;
+    pod(c, &format!("{p}.driver"), pod_fields!(d), &volumes);
+    if let Some(n) = &d.pod_name {
+        if let Err(e) = names::dns1123_subdomain(n) {
+            c.error(format!("{p}.driver.podName"), format!("{e}, got {n:?}"));
+        }
+    }
+    driver_heap(c, &format!("{p}.driver.memory"), d.memory.as_deref());
+    let e = &s.executor;
+    pod(c, &format!("{p}.executor"), pod_fields!(e), &volumes);
+    c.at_least(
+        &format!("{p}.executor.instances"),
+        e.instances.map(i64::from),
+        1,
+    );
+    if let Some(f) = &s.memory_overhead_factor {
+        if !f
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|v| v > 0.0 && v.is_finite())
+        {
+            c.error(
+                format!("{p}.memoryOverheadFactor"),
+                format!("expected a decimal number greater than zero, got {f:?}"),
+            );
+        }
+    }
+    dynamic_allocation(c, p, s);
+    let rp = &s.restart_policy;
+    let rpp = format!("{p}.restartPolicy");
+    for (field, value, min) in [
+        ("onFailureRetries", rp.on_failure_retries.map(i64::from), 0),
+        (
+            "onSubmissionFailureRetries",
+            rp.on_submission_failure_retries.map(i64::from),
+            0,
+        ),
+        ("onFailureRetryInterval", rp.on_failure_retry_interval, 1),
+        (
+            "onSubmissionFailureRetryInterval",
+            rp.on_submission_failure_retry_interval,
+            1,
+        ),
+    ] {
+        c.at_least(&format!("{rpp}.{field}"), value, min);
+    }
+    c.at_least(
+        &format!("{p}.failureRetries"),
+        s.failure_retries.map(i64::from),
+        0,
+    );
+    c.at_least(&format!("{p}.retryInterval"), s.retry_interval, 0);
+    c.at_least(&format!("{p}.timeToLiveSeconds"), s.time_to_live_seconds, 0);
+    if let Some(pr) = s.monitoring.as_ref().and_then(|m| m.prometheus.as_ref()) {
+        c.in_range(
+            &format!("{p}.monitoring.prometheus.port"),
+            pr.port.map(i64::from),
+            1024,
+            49151,
+        );
+    }
+    if let Some(b) = &s.batch_scheduler_options {
+        for (k, q) in &b.resources {
+            c.kubernetes_quantity(&format!("{p}.batchSchedulerOptions.resources.{k}"), &q.0);
+        }
+    }
+    ui_and_ingress(c, p, s);
+}
+
+/// Spark and kubeflow read the same keys differently from what their authors may expect.
+fn spark_conf(c: &mut Checker<'_>, p: &str, conf: &BTreeMap<String, String>, ns: Option<&str>) {
+    let path = format!("{p}.sparkConf");
+    c.spark_conf_keys(&path, conf);
+    for (k, v) in conf {
+        // Warnings rather than errors: sparkplane's local runtime handles these keys itself,
+        // and only the operator's webhook refuses them.
+        if let Some((_, why)) = OPERATOR_KEYS.iter().find(|(key, _)| key == k) {
+            c.warning(
+                format!("{path}.{k}"),
+                format!("the kubeflow Spark Operator refuses this key ({why})"),
+            );
+        }
+        if k == "spark.kubernetes.namespace" {
+            if let Some(ns) = ns.filter(|ns| ns != v) {
+                c.warning(
+                    format!("{path}.{k}"),
+                    format!("the kubeflow Spark Operator refuses this key unless it equals metadata.namespace ({ns:?}), got {v:?}"),
+                );
+            }
+        }
+    }
+}
+
+fn pod(c: &mut Checker<'_>, p: &str, f: PodFields<'_>, volumes: &BTreeSet<&str>) {
+    c.at_least(&format!("{p}.cores"), f.cores.map(i64::from), 1);
+    c.cpu(&format!("{p}.coreLimit"), f.core_limit);
+    c.cpu(&format!("{p}.coreRequest"), f.core_request);
+    c.spark_memory_mib(&format!("{p}.memory"), f.memory);
+    c.spark_memory_mib(&format!("{p}.memoryOverhead"), f.memory_overhead);
+    c.memory_limit(&format!("{p}.memoryLimit"), f.memory_limit);
+    c.at_least(&format!("{p}.gpu.quantity"), f.gpu_quantity, 0);
+    c.at_least(
+        &format!("{p}.terminationGracePeriodSeconds"),
+        f.termination_grace_period_seconds,
+        0,
+    );
+    for (i, port) in f.ports.iter().enumerate() {
+        let pp = format!("{p}.ports[{i}]");
+        c.port(
+            &format!("{pp}.containerPort"),
+            Some(i64::from(port.container_port)),
+        );
+        c.one_of(
+            &format!("{pp}.protocol"),
+            Some(&port.protocol),
+            &["TCP", "UDP", "SCTP"],
+        );
+    }
+    // A mount of an undefined volume makes Kubernetes refuse the pod, long after submission.
+    let template_volumes = f
+        .template
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.volumes.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|v| v.name.as_str());
+    let known: BTreeSet<&str> = volumes.iter().copied().chain(template_volumes).collect();
+    for (i, m) in f.volume_mounts.iter().enumerate() {
+        if !known.contains(m.name.as_str()) {
+            let names = if known.is_empty() {
+                "none is defined".to_string()
+            } else {
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            };
+            c.error(
+                format!("{p}.volumeMounts[{i}].name"),
+                format!(
+                    "expected the name of a volume in spec.volumes ({names}), got {:?}",
+                    m.name
+                ),
+            );
+        }
+    }
+}
+
+/// In client mode, which is also how the driver starts inside its pod, `spark-submit` hands
+/// `spark.driver.memory` to `java -Xmx` unchanged; Java reads only k, m, g and t suffixes and
+/// reads a bare number as bytes.
+fn driver_heap(c: &mut Checker<'_>, path: &str, memory: Option<&str>) {
+    let Some(m) = memory else { return };
+    if parse_spark_memory(m).is_err() {
+        return; // already an error
+    }
+    let t = m.trim();
+    let suffix = t.trim_start_matches(|ch: char| ch.is_ascii_digit());
+    let digits = &t[..t.len() - suffix.len()];
+    let advice = match suffix.to_ascii_lowercase().as_str() {
+        "k" | "m" | "g" | "t" => return,
+        "" => format!("Java reads it as {digits} bytes: write {digits}m"),
+        two @ ("kb" | "mb" | "gb" | "tb") => format!(
+            "Java refuses the {two} suffix: write {digits}{}",
+            two.trim_end_matches('b')
+        ),
+        other => format!("Java refuses the {other} suffix: write it with k, m, g or t"),
+    };
+    c.warning(
+        path,
+        format!("the driver JVM is started with -Xmx{t}, and {advice}"),
+    );
+}
+
+fn dynamic_allocation(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
+    let Some(da) = &s.dynamic_allocation else {
+        return;
+    };
+    let dp = format!("{p}.dynamicAllocation");
+    for (field, value) in [
+        ("initialExecutors", da.initial_executors),
+        ("minExecutors", da.min_executors),
+        ("maxExecutors", da.max_executors),
+    ] {
+        c.at_least(&format!("{dp}.{field}"), value.map(i64::from), 0);
+    }
+    c.at_least(
+        &format!("{dp}.shuffleTrackingTimeout"),
+        da.shuffle_tracking_timeout,
+        0,
+    );
+    if let (Some(min), Some(max)) = (da.min_executors, da.max_executors) {
+        if min > max {
+            c.error(
+                format!("{dp}.minExecutors"),
+                format!("expected at most maxExecutors ({max}), got {min}"),
+            );
+        }
+    }
+    if let Some(init) = da.initial_executors {
+        let (lo, hi) = (da.min_executors, da.max_executors);
+        let bounds = match (lo, hi) {
+            (Some(a), Some(b)) if a <= b && (init < a || init > b) => {
+                Some(format!("between minExecutors ({a}) and maxExecutors ({b})"))
+            }
+            (Some(a), None) if init < a => Some(format!("at least minExecutors ({a})")),
+            (None, Some(b)) if init > b => Some(format!("at most maxExecutors ({b})")),
+            _ => None,
+        };
+        if let Some(bounds) = bounds {
+            c.error(
+                format!("{dp}.initialExecutors"),
+                format!("expected {bounds}, got {init}"),
+            );
+        }
+    }
+}
+
+fn ui_and_ingress(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
+    const SERVICE_TYPES: &[&str] = &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+    if let Some(ui) = &s.spark_ui_options {
+        let up = format!("{p}.sparkUIOptions");
+        c.port(&format!("{up}.servicePort"), ui.service_port.map(i64::from));
+        c.one_of(
+            &format!("{up}.serviceType"),
+            ui.service_type.as_deref(),
+            SERVICE_TYPES,
+        );
+    }
+    // kubeflow's webhook: each option needs a port and a URL format, neither repeated.
+    let mut ports = BTreeMap::new();
+    let mut formats = BTreeMap::new();
+    for (i, o) in s.driver_ingress_options.iter().enumerate() {
+        let ip = format!("{p}.driverIngressOptions[{i}]");
+        match o.service_port {
+            None => c.error(format!("{ip}.servicePort"), "required field is missing"),
+            Some(v) => {
+                c.port(&format!("{ip}.servicePort"), Some(i64::from(v)));
+                if let Some(first) = ports.insert(v, i) {
+                    c.error(
+                        format!("{ip}.servicePort"),
+                        format!(
+                            "expected a port not used by driverIngressOptions[{first}], got {v}"
+                        ),
+                    );
+                }
+            }
+        }
+        if o.service_port_name.is_none() {
+            c.error(format!("{ip}.servicePortName"), "required field is missing");
+        }
+        match o.ingress_url_format.as_deref().filter(|f| !f.is_empty()) {
+            None => c.error(
+                format!("{ip}.ingressURLFormat"),
+                "required field is missing (kubeflow's webhook refuses an empty URL format)",
+            ),
+            Some(f) => {
+                if let Some(first) = formats.insert(f.to_string(), i) {
+                    c.error(
+                        format!("{ip}.ingressURLFormat"),
+                        format!("expected a URL format not used by driverIngressOptions[{first}], got {f:?}"),
+                    );
+                }
+            }
+        }
+        c.one_of(
+            &format!("{ip}.serviceType"),
+            o.service_type.as_deref(),
+            SERVICE_TYPES,
+        );
+    }
+}
