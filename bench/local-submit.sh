@@ -54,10 +54,13 @@ plain() {
     "$spark_home/bin/spark-submit" --properties-file "$secret_props" --master "$master" --deploy-mode client \
     --name bench-pi --class org.sparkplane.examples.SparkPi \
     --conf spark.authenticate=true --conf spark.driver.memory=512m --conf spark.executor.memory=512m \
-    --conf spark.executor.cores=1 --conf spark.cores.max=2 "$jar" "$slices" 2>/dev/null | grep -q "Pi is roughly"
+    --conf spark.executor.cores=1 --conf spark.cores.max=2 "$jar" "$slices" 2>/dev/null >"$work/out"
+  # Checked after the run: `grep -q` in a pipe would end the pipe early (SIGPIPE + pipefail).
+  grep -q "Pi is roughly" "$work/out"
 }
 viasp() {
-  "$sp" app submit -f "$work/pi.yaml" --cluster bench --wait 2>/dev/null | grep -q "Pi is roughly"
+  "$sp" app submit -f "$work/pi.yaml" --cluster bench --wait 2>/dev/null >"$work/out"
+  grep -q "Pi is roughly" "$work/out"
 }
 
 # One warm-up each (page cache, JIT of the launcher), not counted.
