@@ -17,6 +17,16 @@ pub struct JavaInfo {
     pub version_string: String,
 }
 
+impl JavaInfo {
+    /// The Java home this `java` belongs to (`<home>/bin/java`), to pass on as JAVA_HOME.
+    pub fn home(&self) -> Option<PathBuf> {
+        self.path
+            .parent()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+    }
+}
+
 /// Finds Java: `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` on PATH; checks
 /// that its major version is at least `min_major`.
 pub fn find_java(min_major: u32) -> Result<JavaInfo, DistroError> {

@@ -127,11 +127,7 @@ pub async fn up(
         spec.spark_version.as_deref(),
     )?;
     let java = sparkplane_distro::find_java(version.min_java())?;
-    let java_home = java
-        .path
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf);
+    let java_home = java.home();
 
     let mut taken = Vec::new();
     let master_rpc = pick_port(source, "spec.master.port", spec.master.port, 7077, &taken)?;
@@ -311,7 +307,11 @@ pub struct ClusterStatus {
     pub history_ui_url: Option<String>,
 }
 
-fn load_state(home: &Home, name: &str) -> Result<(ClusterLayout, ClusterState), LocalError> {
+/// The layout and recorded state of cluster `name`; NoSuchCluster when it was never up.
+pub(crate) fn load_state(
+    home: &Home,
+    name: &str,
+) -> Result<(ClusterLayout, ClusterState), LocalError> {
     let layout = home.cluster(name);
     if !layout.state_file().exists() {
         return Err(LocalError::NoSuchCluster(name.to_string()));

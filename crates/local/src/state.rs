@@ -37,10 +37,7 @@ pub struct ClusterState {
 impl ClusterState {
     /// Re-derives the plan; pure, so the supervisor and the CLI agree.
     pub fn plan(&self, layout: &ClusterLayout) -> Result<ClusterPlan, LocalError> {
-        let version: SparkVersion = self
-            .version
-            .parse()
-            .map_err(|e| LocalError::Other(format!("{}: {e}", layout.state_file().display())))?;
+        let version = self.spark_version(layout)?;
         Ok(plan_cluster(&ClusterInputs {
             cluster: &self.manifest,
             version,
@@ -51,6 +48,13 @@ impl ClusterState {
             host: &self.host,
             cluster_id: &self.id,
         }))
+    }
+
+    /// The recorded Spark release.
+    pub fn spark_version(&self, layout: &ClusterLayout) -> Result<SparkVersion, LocalError> {
+        self.version
+            .parse()
+            .map_err(|e| LocalError::Other(format!("{}: {e}", layout.state_file().display())))
     }
 
     /// Reads `cluster.json`.

@@ -11,9 +11,9 @@ use sparkplane_plan::submit::{self, SubmitInputs, Target};
 use super::progress::{self, Progress};
 use super::record::{AppLayout, AppRecord, AppStatus};
 use super::APP_MARKER_ENV;
-use crate::cluster::{is_up, resolve_spark};
+use crate::cluster::{is_up, load_state, resolve_spark};
 use crate::daemon::{self, Daemon};
-use crate::state::{read_json, write_json, ClusterState};
+use crate::state::{read_json, write_json};
 use crate::{ports, procs, spark_http, Home, LocalError};
 
 /// What `submit` did.
@@ -63,18 +63,12 @@ pub async fn submit(
     let (version, spark_home, master, defaults, secret_file, authenticate, cluster_name) =
         match &opts.cluster {
             Some(cname) => {
-                let layout = home.cluster(cname);
-                if !layout.state_file().exists() {
-                    return Err(LocalError::NoSuchCluster(cname.clone()));
-                }
+                let (layout, st) = load_state(home, cname)?;
                 if !is_up(&layout) {
                     return Err(LocalError::ClusterNotRunning(cname.clone()));
                 }
-                let st = ClusterState::load(&layout.state_file())?;
                 let plan = st.plan(&layout)?;
-                let version: SparkVersion = st.version.parse().map_err(|e| {
-                    LocalError::Other(format!("{}: {e}", layout.state_file().display()))
-                })?;
+                let version = st.spark_version(&layout)?;
                 if let Ok(asked) = app.spec.spark_version.parse::<SparkVersion>() {
                     if (asked.major, asked.minor) != (version.major, version.minor) {
                         warnings.push(format!(
@@ -113,11 +107,7 @@ pub async fn submit(
             }
         };
     let java = sparkplane_distro::find_java(version.min_java())?;
-    let java_home = java
-        .path
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf);
+    let java_home = java.home();
 
     let layout = AppLayout::new(home.app_dir(&name));
     if let Ok(st) = read_json::<AppStatus>(&layout.status_file()) {
