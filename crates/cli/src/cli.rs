@@ -58,7 +58,9 @@ pub enum SparkCommand {
 pub struct SparkInstallArgs {
     /// `X.Y.Z`, or `X.Y` for the newest patch release of that line; default: the newest
     /// supported release.
-    pub version: Option<String>,
+    // Named `spark_version` because `version` is the id of clap's own `--version` flag.
+    #[arg(value_name = "VERSION")]
+    pub spark_version: Option<String>,
     /// Install from an already downloaded `pyspark-X.Y.Z.tar.gz` instead of downloading.
     #[arg(long)]
     pub from_file: Option<PathBuf>,
@@ -179,4 +181,16 @@ pub struct AppRunnerArgs {
     /// The application's state directory.
     #[arg(long)]
     pub app_dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks argument ids only when a subcommand is first parsed, and only in debug
+    /// builds; this checks every subcommand up front.
+    #[test]
+    fn command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -8,7 +8,7 @@ pub fn run(cmd: SparkCommand) -> anyhow::Result<u8> {
     let distros = Distributions::from_env()?;
     match cmd {
         SparkCommand::Install(args) => {
-            let version = match &args.version {
+            let version = match &args.spark_version {
                 Some(v) => Some(
                     v.parse::<VersionSpec>()
                         .map_err(|e| anyhow::anyhow!("VERSION: {e}"))?,
