@@ -20,11 +20,15 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Where the shared Spark distributions live: `$SPARKPLANE_SPARK_DIR`, else sparkplane's
-/// default (`~/.local/share/sparkplane/spark`).
+/// Where the shared Spark distributions live, found as `sparkplane spark install` puts them:
+/// `$SPARKPLANE_SPARK_DIR`, else `$SPARKPLANE_HOME/spark`, else
+/// `~/.local/share/sparkplane/spark`.
 pub fn spark_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("SPARKPLANE_SPARK_DIR") {
         return PathBuf::from(d);
+    }
+    if let Some(h) = std::env::var_os("SPARKPLANE_HOME") {
+        return PathBuf::from(h).join("spark");
     }
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
