@@ -28,6 +28,8 @@ pub enum Command {
     /// Spark applications on a local cluster or in local mode.
     #[command(subcommand)]
     App(AppCommand),
+    /// Submit to Kubernetes as `spark-submit --deploy-mode cluster` does, without a JVM.
+    Submit(Box<SubmitArgs>),
     /// (internal) Supervise a local cluster's processes.
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -67,6 +69,128 @@ pub struct SparkInstallArgs {
     /// Python package index (simple API).
     #[arg(long, env = "SPARKPLANE_PYPI_INDEX")]
     pub index_url: Option<String>,
+}
+
+/// `submit`: spark-submit's options for Kubernetes cluster mode, plus sparkplane's own.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  sparkplane submit --master k8s://https://k8s.example.com:6443 --deploy-mode cluster \\\n    --name spark-pi --class org.apache.spark.examples.SparkPi \\\n    --conf spark.kubernetes.container.image=apache/spark:4.0.1 \\\n    local:///opt/spark/examples/jars/spark-examples.jar 1000"
+)]
+pub struct SubmitArgs {
+    /// `k8s://https://<api-server>`: the cluster (credentials come from kubeconfig or the
+    /// in-cluster service account, as kubectl's do).
+    #[arg(long)]
+    pub master: Option<String>,
+    /// Must be `cluster`.
+    #[arg(long)]
+    pub deploy_mode: Option<String>,
+    /// Application name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Main class of a JVM application.
+    #[arg(long)]
+    pub class: Option<String>,
+    /// A Spark setting `KEY=VALUE` (repeatable).
+    #[arg(long, short = 'c', value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
+    /// A file of Spark settings (instead of `$SPARK_CONF_DIR/spark-defaults.conf`).
+    #[arg(long)]
+    pub properties_file: Option<PathBuf>,
+    /// Comma-separated jar URIs.
+    #[arg(long)]
+    pub jars: Option<String>,
+    /// Comma-separated file URIs.
+    #[arg(long)]
+    pub files: Option<String>,
+    /// Comma-separated .zip, .egg or .py URIs.
+    #[arg(long)]
+    pub py_files: Option<String>,
+    /// Comma-separated archive URIs.
+    #[arg(long)]
+    pub archives: Option<String>,
+    /// Maven coordinates (refused: needs Ivy).
+    #[arg(long)]
+    pub packages: Option<String>,
+    /// Maven exclusions (refused: needs Ivy).
+    #[arg(long)]
+    pub exclude_packages: Option<String>,
+    /// Maven repositories (refused: needs Ivy).
+    #[arg(long)]
+    pub repositories: Option<String>,
+    /// Run the application as this user.
+    #[arg(long)]
+    pub proxy_user: Option<String>,
+    /// Kerberos principal (refused).
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Kerberos keytab (refused).
+    #[arg(long)]
+    pub keytab: Option<String>,
+    /// Driver memory (`2g`).
+    #[arg(long)]
+    pub driver_memory: Option<String>,
+    /// Driver cores.
+    #[arg(long)]
+    pub driver_cores: Option<String>,
+    /// Extra JVM options for the driver.
+    #[arg(long, allow_hyphen_values = true)]
+    pub driver_java_options: Option<String>,
+    /// Extra library path for the driver.
+    #[arg(long)]
+    pub driver_library_path: Option<String>,
+    /// Extra class path for the driver.
+    #[arg(long)]
+    pub driver_class_path: Option<String>,
+    /// Executor memory (`4g`).
+    #[arg(long)]
+    pub executor_memory: Option<String>,
+    /// Cores per executor.
+    #[arg(long)]
+    pub executor_cores: Option<String>,
+    /// Number of executors.
+    #[arg(long)]
+    pub num_executors: Option<String>,
+    /// Total executor cores.
+    #[arg(long)]
+    pub total_executor_cores: Option<String>,
+    /// Print what would be created instead of creating it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of --dry-run.
+    #[arg(long, short = 'o', value_enum, default_value = "yaml")]
+    pub output: ObjectFormat,
+    /// Which Spark version's spark-submit to reproduce (default: the newest supported).
+    #[arg(long)]
+    pub spark_version: Option<String>,
+    /// Derive every generated id from this, so that submitting twice creates the same
+    /// objects once (default: random ids, as spark-submit draws).
+    #[arg(long)]
+    pub submission_id: Option<String>,
+    /// Show the status of the driver `namespace:pod` (globs allowed in the pod name).
+    #[arg(long, value_name = "SUBMISSION_ID", conflicts_with = "kill")]
+    pub status: Option<String>,
+    /// Kill the driver `namespace:pod` (globs allowed in the pod name).
+    #[arg(long, value_name = "SUBMISSION_ID")]
+    pub kill: Option<String>,
+    /// Accepted for compatibility; sparkplane always explains what it does on errors.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// The primary resource (jar, .py or .R URI), then the application's arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "RESOURCE [ARGS]"
+    )]
+    pub rest: Vec<String>,
+}
+
+/// Formats for printed Kubernetes objects.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ObjectFormat {
+    /// YAML documents.
+    Yaml,
+    /// A JSON `v1/List`.
+    Json,
 }
 
 /// Output formats.

@@ -5,6 +5,7 @@ mod app;
 mod cluster;
 mod internal;
 mod spark;
+mod submit;
 mod validate;
 
 use crate::cli::Command;
@@ -16,6 +17,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Spark(c) => spark::run(c),
         Command::Cluster(c) => cluster::run(c).await,
         Command::App(c) => app::run(c).await,
+        Command::Submit(args) => submit::run(*args).await,
         Command::Supervise(args) => internal::supervise(&args).await,
         Command::AppRunner(args) => internal::app_runner(&args).await,
     }

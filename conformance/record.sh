@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Records what the real spark-submit creates for every conformance case.
+#
+#   conformance/record.sh [--out DIR] [VERSION ...]
+#
+# For each Spark version (default: every line in conformance/versions) and each case in
+# conformance/cases, runs that version's own spark-submit (installed from PyPI with
+# `sparkplane spark install`) against the Kubernetes API double, and writes the normalised
+# requests to DIR/<version>/<case>.json (default DIR: conformance/expected).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=$target/debug
+
+if [[ "${1:-}" == "--one" ]]; then
+  # Internal: record one (version, case, out) triple.
+  v=$2 case=$3 out=$4 spark_home=$5
+  dir=$root/conformance/cases/$case
+  tmp=$(mktemp -d)
+  trap 'kill "$double_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+  "$bin/kube-double" --record "$tmp/rec.jsonl" --url-file "$tmp/url" &
+  double_pid=$!
+  for _ in $(seq 100); do [[ -s "$tmp/url" ]] && break; sleep 0.05; done
+  url=$(cat "$tmp/url")
+  mapfile -t common < <(sed "s|@URL@|${url}|" "$root/conformance/common-args")
+  mapfile -t args < "$dir/args"
+  mkdir -p "$tmp/conf"
+  conf=$tmp/conf
+  [[ -d "$dir/conf" ]] && conf=$dir/conf
+  extra_env=()
+  [[ -f "$dir/env" ]] && mapfile -t extra_env < "$dir/env"
+  if ! (cd "$dir" && env -u HADOOP_CONF_DIR -u SPARK_LOCAL_DIRS -u SPARK_CONF_DIR -u SPARK_HOME \
+        LC_ALL=C.UTF-8 LANG=C.UTF-8 SPARK_USER=conformance SPARK_CONF_DIR="$conf" KUBECONFIG="$tmp/no-kubeconfig" \
+        "${extra_env[@]}" "$spark_home/bin/spark-submit" "${common[@]}" "${args[@]}") \
+        > "$tmp/log" 2>&1; then
+    echo "spark-submit $v failed on case $case:" >&2
+    tail -20 "$tmp/log" >&2
+    exit 1
+  fi
+  mkdir -p "$out/$v"
+  "$bin/conformance-normalize" "$tmp/rec.jsonl" > "$out/$v/$case.json"
+  echo "recorded $v $case"
+  exit 0
+fi
+
+out=$root/conformance/expected
+if [[ "${1:-}" == "--out" ]]; then out=$2; shift 2; fi
+versions=("$@")
+[[ ${#versions[@]} -eq 0 ]] && mapfile -t versions < "$root/conformance/versions"
+
+cargo build -q -p sparkplane -p sparkplane-kube-double -p sparkplane-conformance
+spark_dir=${SPARKPLANE_SPARK_DIR:-${SPARKPLANE_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/sparkplane}/spark}
+[[ -n "${SPARKPLANE_HOME:-}" && -z "${SPARKPLANE_SPARK_DIR:-}" ]] && spark_dir=$SPARKPLANE_HOME/spark
+jobs=()
+for v in "${versions[@]}"; do
+  [[ -x "$spark_dir/$v/bin/spark-submit" ]] || "$bin/sparkplane" spark install "$v"
+  rm -rf "${out:?}/$v"
+  for c in "$root"/conformance/cases/*/; do
+    jobs+=("$v $(basename "$c") $out $spark_dir/$v")
+  done
+done
+# Two at a time: each spark-submit is a JVM that keeps a core busy for a few seconds.
+printf '%s\n' "${jobs[@]}" | xargs -P "${RECORD_JOBS:-2}" -L 1 "$0" --one
+echo "recorded ${#jobs[@]} submissions into $out"

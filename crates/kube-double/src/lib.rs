@@ -1,0 +1,154 @@
+//! A Kubernetes API double for tests.
+//!
+//! Kubernetes itself cannot run on the machines sparkplane is tested on, so Kubernetes code is
+//! tested through real clients (kube-rs, and Spark's own fabric8 client inside `spark-submit`)
+//! over real HTTP against this server. It behaves like the API server where sparkplane and
+//! Spark depend on it: create/get/list/replace/patch (merge, JSON, server-side apply)/delete,
+//! label and field selectors, watches with resource versions, optimistic concurrency,
+//! status subresources, finalizers and owner-reference garbage collection. It also records
+//! every request, which is how the conformance suite captures what `spark-submit` creates.
+//!
+//! It does not validate objects against schemas (tests run `kubernetes-validate` for that),
+//! run controllers or kubelets, or implement field ownership: server-side apply is a JSON
+//! merge of the applied configuration.
+
+mod route;
+mod selector;
+mod server;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+pub use route::Route;
+pub use selector::Selector;
+pub use server::RecordedRequest;
+pub use store::{merge_patch, ApiError, EventType, PatchKind, Store};
+
+use server::Shared;
+
+/// A running double, listening on 127.0.0.1. It stops when dropped.
+pub struct KubeDouble {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl KubeDouble {
+    /// Starts a double on a free loopback port, on its own thread and runtime (so that
+    /// synchronous tests and other runtimes can use it alike).
+    pub fn start() -> std::io::Result<KubeDouble> {
+        Self::start_with(None, 0)
+    }
+
+    /// Starts a double on `port` (0 = any) that also appends each request as a JSON line to
+    /// `record_to`.
+    pub fn start_with(record_to: Option<&Path>, port: u16) -> std::io::Result<KubeDouble> {
+        let file = match record_to {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?,
+            ),
+            None => None,
+        };
+        let shared = Shared::new(file);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app_shared = shared.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("kube-double".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let app = axum::Router::new().fallback(move |method, uri, headers, body| {
+                        server::handle(app_shared.clone(), method, uri, headers, body)
+                    });
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+                // Watches never end on their own; don't wait for them.
+                runtime.shutdown_background();
+            })?;
+        Ok(KubeDouble {
+            addr,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// A stored object, as `GET` would return it.
+    pub fn object(&self, path: &str) -> Option<Value> {
+        let route = Route::parse(path)?;
+        let name = route.name.clone()?;
+        self.shared.store().get(&route, &name).ok()
+    }
+
+    /// The stored objects of a collection path (`/api/v1/namespaces/ns/pods`).
+    pub fn objects(&self, path: &str) -> Vec<Value> {
+        match Route::parse(path) {
+            Some(route) => {
+                self.shared
+                    .store()
+                    .list(&route, &Selector::default(), &Selector::default())
+            }
+            None => vec![],
+        }
+    }
+
+    /// Plays the kubelet: merges `status` into an object's status (watchers see it).
+    pub fn set_status(&self, path: &str, status: Value) -> Result<(), ApiError> {
+        let route = Route::parse(&format!("{path}/status")).ok_or_else(|| ApiError {
+            code: 400,
+            reason: "BadRequest",
+            message: format!("not an object path: {path}"),
+        })?;
+        let name = route.name.clone().unwrap_or_default();
+        let (_, events) = self.shared.store().patch(
+            &route,
+            &name,
+            PatchKind::Merge,
+            &json!({ "status": status }),
+        )?;
+        self.shared.publish(events);
+        Ok(())
+    }
+}
+
+impl Drop for KubeDouble {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! The HTTP shell around the store: routes requests, records them, streams watches.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::route::{kind_of, Route};
+use crate::selector::{field, label, Selector};
+use crate::store::{ApiError, Event, EventType, PatchKind, Store};
+
+/// One request as the double received it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query parameters.
+    pub query: std::collections::BTreeMap<String, String>,
+    /// The `Content-Type` header, when present.
+    pub content_type: Option<String>,
+    /// The body parsed from JSON or YAML; `null` when empty.
+    pub body: Value,
+}
+
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    events: broadcast::Sender<Event>,
+    record_to: Option<Mutex<std::fs::File>>,
+}
+
+/// Locks a mutex, recovering the data if a panicking request handler poisoned it: every write
+/// to the store is a single call that either completes or leaves it unchanged.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(record_to: Option<std::fs::File>) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(4096);
+        Arc::new(Shared {
+            store: Mutex::new(Store::default()),
+            requests: Mutex::new(Vec::new()),
+            events,
+            record_to: record_to.map(Mutex::new),
+        })
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    pub(crate) fn publish(&self, events: Vec<Event>) {
+        for e in events {
+            // No receiver is fine: nobody is watching.
+            let _ = self.events.send(e);
+        }
+    }
+}
+
+fn parse_body(bytes: &Bytes) -> Result<Value, ApiError> {
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes)
+        .or_else(|_| serde_yaml_ng::from_slice(bytes))
+        .map_err(|e| ApiError {
+            code: 400,
+            reason: "BadRequest",
+            message: format!("cannot parse the body: {e}"),
+        })
+}
+
+fn reply(code: StatusCode, body: &Value) -> Response {
+    (
+        code,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error(e: &ApiError) -> Response {
+    reply(
+        StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &e.status(),
+    )
+}
+
+fn selectors(q: &HashMap<String, String>) -> Result<(Selector, Selector), ApiError> {
+    let parse = |k: &str| {
+        Selector::parse(q.get(k).map(String::as_str).unwrap_or("")).ok_or_else(|| ApiError {
+            code: 400,
+            reason: "BadRequest",
+            message: format!("cannot parse {k}"),
+        })
+    };
+    Ok((parse("labelSelector")?, parse("fieldSelector")?))
+}
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter_map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    Some((decode(k), decode(v)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = match parse_body(&bytes) {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let recorded = RecordedRequest {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: query.clone().into_iter().collect(),
+        content_type: content_type.clone(),
+        body: body.clone(),
+    };
+    if let Some(f) = &shared.record_to {
+        let mut f = lock(f);
+        // The record is a test artefact; a failed write shows up as a missing line.
+        let _ = writeln!(
+            f,
+            "{}",
+            serde_json::to_string(&recorded).unwrap_or_default()
+        );
+    }
+    lock(&shared.requests).push(recorded);
+
+    let Some(route) = Route::parse(uri.path()) else {
+        return discovery(uri.path());
+    };
+    match respond(
+        &shared,
+        &method,
+        &route,
+        &query,
+        content_type.as_deref(),
+        body,
+    ) {
+        Ok(Reply::Object(code, v)) => reply(code, &v),
+        Ok(Reply::Watch(stream)) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .body(Body::from_stream(stream))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Err(e) => error(&e),
+    }
+}
+
+fn decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn discovery(path: &str) -> Response {
+    match path {
+        "/version" => reply(
+            StatusCode::OK,
+            &json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-sparkplane-double",
+                    "platform": "linux/amd64"}),
+        ),
+        "/api" => reply(
+            StatusCode::OK,
+            &json!({"kind": "APIVersions", "versions": ["v1"]}),
+        ),
+        _ => error(&ApiError {
+            code: 404,
+            reason: "NotFound",
+            message: format!("the double does not serve {path}"),
+        }),
+    }
+}
+
+type WatchStream = futures::stream::BoxStream<'static, Result<Bytes, Infallible>>;
+
+enum Reply {
+    Object(StatusCode, Value),
+    Watch(WatchStream),
+}
+
+fn list_body(route: &Route, items: Vec<Value>, revision: u64) -> Value {
+    json!({
+        "kind": format!("{}List", kind_of(&route.plural)),
+        "apiVersion": route.api_version,
+        "metadata": {"resourceVersion": revision.to_string()},
+        "items": items,
+    })
+}
+
+fn respond(
+    shared: &Arc<Shared>,
+    method: &Method,
+    route: &Route,
+    query: &HashMap<String, String>,
+    content_type: Option<&str>,
+    body: Value,
+) -> Result<Reply, ApiError> {
+    let ok = |v| Ok(Reply::Object(StatusCode::OK, v));
+    match (method.as_str(), route.name.as_deref()) {
+        ("GET", Some(name)) if route.subresource.as_deref() == Some("log") => {
+            shared.store().get(route, name)?;
+            ok(Value::String(String::new()))
+        }
+        ("GET", Some(name)) => ok(shared.store().get(route, name)?),
+        ("GET", None) => {
+            let (labels, fields) = selectors(query)?;
+            let watching = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
+            if watching {
+                return Ok(Reply::Watch(watch(shared, route, query, labels, fields)));
+            }
+            let store = shared.store();
+            ok(list_body(
+                route,
+                store.list(route, &labels, &fields),
+                store.revision(),
+            ))
+        }
+        ("POST", None) => {
+            let (obj, events) = shared.store().create(route, body)?;
+            shared.publish(events);
+            Ok(Reply::Object(StatusCode::CREATED, obj))
+        }
+        ("PUT", Some(name)) => {
+            let (obj, events) = shared.store().replace(route, name, body)?;
+            shared.publish(events);
+            ok(obj)
+        }
+        ("PATCH", Some(name)) => {
+            let kind = match content_type.unwrap_or("") {
+                c if c.starts_with("application/apply-patch") => PatchKind::Apply,
+                c if c.starts_with("application/json-patch") => PatchKind::Json,
+                _ => PatchKind::Merge,
+            };
+            let existed = shared.store().get(route, name).is_ok();
+            let (obj, events) = shared.store().patch(route, name, kind, &body)?;
+            shared.publish(events);
+            let code = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(Reply::Object(code, obj))
+        }
+        ("DELETE", Some(name)) => {
+            let (obj, events) = shared.store().delete(route, name)?;
+            shared.publish(events);
+            ok(obj)
+        }
+        ("DELETE", None) => {
+            let (labels, fields) = selectors(query)?;
+            let mut store = shared.store();
+            let names: Vec<String> = store
+                .list(route, &labels, &fields)
+                .iter()
+                .filter_map(|o| {
+                    o.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect();
+            let mut deleted = Vec::new();
+            let mut all_events = Vec::new();
+            for n in names {
+                let (o, e) = store.delete(route, &n)?;
+                deleted.push(o);
+                all_events.extend(e);
+            }
+            let rev = store.revision();
+            drop(store);
+            shared.publish(all_events);
+            ok(list_body(route, deleted, rev))
+        }
+        (m, _) => Err(ApiError {
+            code: 405,
+            reason: "MethodNotAllowed",
+            message: format!("{m} is not supported on this path"),
+        }),
+    }
+}
+
+fn event_line(kind: EventType, object: &Value) -> Result<Bytes, Infallible> {
+    Ok(Bytes::from(format!(
+        "{}\n",
+        json!({"type": kind.as_str(), "object": object})
+    )))
+}
+
+fn watch(
+    shared: &Arc<Shared>,
+    route: &Route,
+    query: &HashMap<String, String>,
+    labels: Selector,
+    fields: Selector,
+) -> WatchStream {
+    let collection = Route {
+        name: None,
+        subresource: None,
+        ..route.clone()
+    };
+    // Subscribe under the store lock, so no change falls between the replay and the stream.
+    let store = shared.store();
+    let rx = shared.events.subscribe();
+    let since: Option<u64> = query
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0);
+    let initial: Vec<Result<Bytes, Infallible>> = match since {
+        Some(rv) => store
+            .events_since(rv)
+            .into_iter()
+            .filter(|e| wanted(&collection, &labels, &fields, e))
+            .map(|e| event_line(e.kind, &e.object))
+            .collect(),
+        // "Get state and start at most recent": the current objects as ADDED.
+        None => store
+            .list(&collection, &labels, &fields)
+            .iter()
+            .map(|o| event_line(EventType::Added, o))
+            .collect(),
+    };
+    drop(store);
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(3600);
+    let live = BroadcastStream::new(rx)
+        .filter_map(move |e| {
+            let out = match e {
+                Ok(e) if wanted(&collection, &labels, &fields, &e) => {
+                    Some(event_line(e.kind, &e.object))
+                }
+                _ => None,
+            };
+            futures::future::ready(out)
+        })
+        .take_until(tokio::time::sleep(Duration::from_secs(timeout)));
+    futures::stream::iter(initial).chain(live).boxed()
+}
+
+fn wanted(route: &Route, labels: &Selector, fields: &Selector, e: &Event) -> bool {
+    e.api_version == route.api_version
+        && e.plural == route.plural
+        && route.namespace.as_ref().is_none_or(|ns| {
+            e.object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                == Some(ns.as_str())
+        })
+        && labels.matches(|k| label(&e.object, k))
+        && fields.matches(|k| field(&e.object, k))
+}

@@ -1,0 +1,216 @@
+//! `BasicDriverFeatureStep`: name, labels, image, ports, environment, resources.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    ContainerPort, EnvVar, EnvVarSource, LocalObjectReference, ObjectFieldSelector,
+    ResourceRequirements, SecurityContext,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::{add_all, SparkPod};
+use crate::conf::java_double;
+use crate::driver::Ctx;
+use crate::error::SubmitError;
+
+/// Spark's fixed minimum overhead before `spark.driver.minMemoryOverhead` existed.
+const MIN_OVERHEAD_MIB: u64 = 384;
+
+/// The memory overhead factor the driver uses by default and passes to executors.
+pub fn default_overhead_factor(ctx: &Ctx) -> Result<f64, SubmitError> {
+    let configured = ctx
+        .conf
+        .get_double("spark.kubernetes.memoryOverheadFactor")?;
+    Ok(match (ctx.req.resource.is_jvm(), configured) {
+        (_, Some(f)) => f,
+        (true, None) => 0.1,
+        (false, None) => 0.4,
+    })
+}
+
+/// Driver memory including overhead, in MiB.
+pub fn driver_memory_mib(ctx: &Ctx) -> Result<u64, SubmitError> {
+    let memory = ctx.conf.get_mib("spark.driver.memory")?.unwrap_or(1024);
+    let factor = match ctx.conf.get_double("spark.driver.memoryOverheadFactor")? {
+        Some(f) => f,
+        None => default_overhead_factor(ctx)?,
+    };
+    let minimum = if ctx.behaviour.min_memory_overhead_conf {
+        ctx.conf
+            .get_mib("spark.driver.minMemoryOverhead")?
+            .unwrap_or(MIN_OVERHEAD_MIB)
+    } else {
+        MIN_OVERHEAD_MIB
+    };
+    let overhead = match ctx.conf.get_mib("spark.driver.memoryOverhead")? {
+        Some(o) => o,
+        // Scala's `(factor * memory).toInt` truncates.
+        None => ((factor * memory as f64) as u64).max(minimum),
+    };
+    Ok(memory + overhead)
+}
+
+/// `<vendor>/<resource>` limits from `spark.driver.resource.<name>.{amount,vendor}`.
+fn custom_resources(ctx: &Ctx) -> Result<Vec<(String, String)>, SubmitError> {
+    let mut names: Vec<String> = ctx
+        .conf
+        .entries()
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("spark.driver.resource."))
+        .filter_map(|rest| rest.split_once('.').map(|(n, _)| n.to_string()))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let key = |field: &str| format!("spark.driver.resource.{name}.{field}");
+        let Some(amount) = ctx.conf.get(&key("amount")) else {
+            continue;
+        };
+        let vendor = ctx
+            .conf
+            .get(&key("vendor"))
+            .ok_or_else(|| SubmitError::Missing {
+                setting: key("vendor"),
+                reason: "Kubernetes names a resource by vendor domain (e.g. nvidia.com)".into(),
+            })?;
+        out.push((format!("{vendor}/{name}"), amount.to_string()));
+    }
+    Ok(out)
+}
+
+/// Applies the step.
+pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
+    let conf = &ctx.conf;
+    let c = &mut p.container;
+    if c.name.is_empty() {
+        c.name = "spark-kubernetes-driver".into();
+    }
+    c.image = Some(ctx.image.clone());
+    c.image_pull_policy = Some(
+        conf.get("spark.kubernetes.container.image.pullPolicy")
+            .unwrap_or("IfNotPresent")
+            .to_string(),
+    );
+    let mut ports = vec![
+        ("driver-rpc-port", ctx.driver_port),
+        ("blockmanager", ctx.pod_block_manager_port),
+        ("spark-ui", ctx.ui_port),
+    ];
+    if ctx.behaviour.spark_connect_port {
+        ports.push(("spark-connect", ctx.connect_port));
+    }
+    let list = c.ports.get_or_insert_with(Vec::new);
+    for (name, port) in ports {
+        list.push(ContainerPort {
+            name: Some(name.into()),
+            container_port: port,
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        });
+    }
+    let user = match (&ctx.req.proxy_user, ctx.behaviour.spark_user_is_proxy_user) {
+        (Some(proxy), true) => proxy.clone(),
+        _ => ctx.req.spark_user.clone(),
+    };
+    p.add_env("SPARK_USER", &user);
+    p.add_env("SPARK_APPLICATION_ID", &ctx.req.ids.app_id);
+    for (k, v) in conf.prefixed("spark.kubernetes.driverEnv.") {
+        p.add_env(&k, &v);
+    }
+    p.container.env.get_or_insert_with(Vec::new).push(EnvVar {
+        name: "SPARK_DRIVER_BIND_ADDRESS".into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                api_version: Some("v1".into()),
+                field_path: "status.podIP".into(),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    let memory = Quantity(format!("{}Mi", driver_memory_mib(ctx)?));
+    let cpu_request = match conf.get("spark.kubernetes.driver.request.cores") {
+        Some(r) => r.to_string(),
+        None => conf.get_int("spark.driver.cores", 1)?.to_string(),
+    };
+    let res = p
+        .container
+        .resources
+        .get_or_insert_with(ResourceRequirements::default);
+    let requests = res.requests.get_or_insert_with(BTreeMap::new);
+    requests.insert("cpu".into(), Quantity(cpu_request));
+    requests.insert("memory".into(), memory.clone());
+    let limits = res.limits.get_or_insert_with(BTreeMap::new);
+    if let Some(l) = conf.get("spark.kubernetes.driver.limit.cores") {
+        limits.insert("cpu".into(), Quantity(l.to_string()));
+    }
+    limits.insert("memory".into(), memory);
+    for (k, v) in custom_resources(ctx)? {
+        limits.insert(k, Quantity(v));
+    }
+    if ctx.behaviour.disallow_privilege_escalation {
+        p.container
+            .security_context
+            .get_or_insert_with(SecurityContext::default)
+            .allow_privilege_escalation = Some(false);
+    }
+
+    p.meta().name = Some(ctx.pod_name.clone());
+    add_all(&mut p.pod.metadata.labels, &ctx.labels);
+    add_all(&mut p.pod.metadata.annotations, &ctx.annotations);
+    let spec = p.spec();
+    spec.restart_policy = Some("Never".into());
+    let global = conf.prefixed("spark.kubernetes.node.selector.");
+    let driver = conf.prefixed("spark.kubernetes.driver.node.selector.");
+    if !global.is_empty() || !driver.is_empty() {
+        add_all(&mut spec.node_selector, &global);
+        add_all(&mut spec.node_selector, &driver);
+    }
+    let secrets: Vec<LocalObjectReference> = conf
+        .get("spark.kubernetes.container.image.pullSecrets")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| LocalObjectReference { name: s.into() })
+        .collect();
+    if !secrets.is_empty() {
+        spec.image_pull_secrets
+            .get_or_insert_with(Vec::new)
+            .extend(secrets);
+    }
+    // `DriverKubernetesCredentialsFeatureStep`: with no uploaded credentials (refused), the
+    // service account, set under both of its names.
+    if let Some(sa) = conf.get("spark.kubernetes.authenticate.driver.serviceAccountName") {
+        #[allow(deprecated)]
+        {
+            spec.service_account = Some(sa.to_string());
+        }
+        spec.service_account_name = Some(sa.to_string());
+    }
+    if let Some(s) = conf
+        .get("spark.kubernetes.driver.scheduler.name")
+        .or_else(|| conf.get("spark.kubernetes.scheduler.name"))
+    {
+        spec.scheduler_name = Some(s.to_string());
+    }
+    Ok(())
+}
+
+/// System properties the step adds to `spark.properties`.
+pub fn properties(ctx: &Ctx) -> Result<Vec<(String, String)>, SubmitError> {
+    Ok(vec![
+        (
+            "spark.kubernetes.driver.pod.name".into(),
+            ctx.pod_name.clone(),
+        ),
+        ("spark.app.id".into(), ctx.req.ids.app_id.clone()),
+        ("spark.kubernetes.submitInDriver".into(), "true".into()),
+        (
+            "spark.kubernetes.memoryOverheadFactor".into(),
+            java_double(default_overhead_factor(ctx)?),
+        ),
+    ])
+}
