@@ -3,7 +3,7 @@
 use sparkplane_api::quantity::parse_spark_memory_mib;
 
 use crate::error::SubmitError;
-use crate::scala_order::{scala_map_order, spark_conf_order};
+use crate::scala_order::{prefixed_order, ScalaLine};
 
 /// `spark.*` settings in the order they were set (a later `set` replaces in place).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,20 +67,15 @@ impl SparkConf {
         self.entries.is_empty()
     }
 
-    /// `getAllWithPrefix(prefix).toMap`, in the order Spark iterates it, with the prefix
-    /// stripped.
-    pub fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
-        let matching: Vec<(&str, &str)> = self
+    /// `getAllWithPrefix(prefix).toMap`, in the order Spark (built with `line`'s Scala)
+    /// iterates it, with the prefix stripped.
+    pub fn prefixed(&self, prefix: &str, line: ScalaLine) -> Vec<(String, String)> {
+        let all: Vec<(&str, &str)> = self
             .entries
             .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let ordered: Vec<(String, String)> = spark_conf_order(&matching, self.entries.len())
-            .into_iter()
-            .map(|(k, v)| (k[prefix.len()..].to_string(), v.to_string()))
-            .collect();
-        scala_map_order(&ordered)
+        prefixed_order(&all, prefix, line)
     }
 
     /// A boolean setting, read as Spark reads it (`true`/`false`, any case, trimmed).

@@ -55,6 +55,11 @@ pub struct Ctx<'a> {
 const RESERVED_LABELS: [&str; 2] = ["spark-app-selector", "spark-role"];
 
 impl<'a> Ctx<'a> {
+    /// `conf.getAllWithPrefix(prefix).toMap`, in Spark's order.
+    pub fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
+        self.conf.prefixed(prefix, self.behaviour.scala)
+    }
+
     fn new(req: &'a DriverRequest) -> Result<Self, SubmitError> {
         let conf = &req.conf;
         let behaviour = Behaviour::of(req.version);
@@ -82,7 +87,7 @@ impl<'a> Ctx<'a> {
             ),
             ("spark-role".to_string(), "driver".to_string()),
         ];
-        for (k, v) in conf.prefixed("spark.kubernetes.driver.label.") {
+        for (k, v) in conf.prefixed("spark.kubernetes.driver.label.", behaviour.scala) {
             if RESERVED_LABELS.contains(&k.as_str()) {
                 return Err(SubmitError::invalid(
                     format!("spark.kubernetes.driver.label.{k}"),
@@ -98,7 +103,7 @@ impl<'a> Ctx<'a> {
             labels.push((k, v));
         }
         let annotations = conf
-            .prefixed("spark.kubernetes.driver.annotation.")
+            .prefixed("spark.kubernetes.driver.annotation.", behaviour.scala)
             .into_iter()
             .map(|(k, v)| {
                 (

@@ -10,6 +10,39 @@
 //! reproducing those orders, from the same hash functions (Java `String.hashCode`, Scala's
 //! MurmurHash3 `productHash`).
 
+/// Which Scala's collections Spark was built with: the iteration orders differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalaLine {
+    /// Spark 3.5: `mutable.HashSet` is an open-addressing table, `HashMap` a hash trie.
+    V2_12,
+    /// Spark 4: `mutable.HashSet` chains sorted buckets, `HashMap` is a CHAMP trie.
+    V2_13,
+}
+
+/// `spark.kubernetes.driverEnv.*`-style entries in the order `getAllWithPrefix(..).toMap`
+/// iterates them, given the whole configuration `all` (in the order it was set).
+pub fn prefixed_order(
+    all: &[(&str, &str)],
+    prefix: &str,
+    line: ScalaLine,
+) -> Vec<(String, String)> {
+    let ordered = match line {
+        ScalaLine::V2_13 => spark_conf_order(all, all.len()),
+        ScalaLine::V2_12 => spark_conf_order_212(all),
+    };
+    let stripped: Vec<(String, String)> = ordered
+        .into_iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|s| (s.to_string(), v.to_string()))
+        })
+        .collect();
+    match line {
+        ScalaLine::V2_13 => scala_map_order(&stripped),
+        ScalaLine::V2_12 => scala212_map_order(&stripped),
+    }
+}
+
 /// Java's `String.hashCode` (over UTF-16 code units).
 pub fn java_string_hash(s: &str) -> i32 {
     s.encode_utf16()
@@ -70,6 +103,97 @@ pub fn spark_conf_order<'a>(
         .collect();
     keyed.sort_by_key(|&(bucket, hash, _)| (bucket, hash));
     keyed.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// Scala 2.12's `("a", "b").##`: MurmurHash3 `productHash`, without the product prefix.
+fn tuple2_hash_212(a: &str, b: &str) -> u32 {
+    let mut h = mix(0xcafe_babe, java_string_hash(a) as u32);
+    h = mix(h, java_string_hash(b) as u32);
+    avalanche(h ^ 2)
+}
+
+/// The order of a Java `ConcurrentHashMap<String, _>` (SparkConf's settings): by bin of the
+/// spread hash, then insertion order. The table starts at 16 bins and doubles at 3/4 full.
+fn concurrent_hash_map_order<'a>(entries: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut n = 16usize;
+    while entries.len() >= n * 3 / 4 {
+        n *= 2;
+    }
+    let mut keyed: Vec<(usize, usize, (&str, &str))> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, &(k, v))| {
+            let h = java_string_hash(k) as u32;
+            (
+                ((h ^ (h >> 16)) & 0x7fff_ffff) as usize & (n - 1),
+                i,
+                (k, v),
+            )
+        })
+        .collect();
+    keyed.sort_by_key(|&(bin, i, _)| (bin, i));
+    keyed.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// Scala 2.12's `byteswap32`.
+fn byteswap32(v: u32) -> u32 {
+    v.wrapping_mul(0x9e37_75cd)
+        .swap_bytes()
+        .wrapping_mul(0x9e37_75cd)
+}
+
+/// `SparkConf.getAll` on Scala 2.12: the settings, in `ConcurrentHashMap` order, added to a
+/// `mutable.HashSet` (a `FlatHashTable`: 32 slots, linear probing, doubled at 45% full,
+/// slot taken from the top bits of a byte-swapped, rotated hash), read back in slot order.
+pub fn spark_conf_order_212<'a>(entries: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    fn index(hash: u32, len: usize) -> usize {
+        let ones = (len - 1) as u32;
+        let bits = ones.count_ones();
+        let rotated = byteswap32(hash).rotate_right(bits % 32);
+        ((rotated >> (32 - bits)) & ones) as usize
+    }
+    fn add<'a>(table: &mut [Option<(&'a str, &'a str)>], e: (&'a str, &'a str)) {
+        let len = table.len();
+        let mut h = index(tuple2_hash_212(e.0, e.1), len);
+        while table[h].is_some() {
+            h = (h + 1) % len;
+        }
+        table[h] = Some(e);
+    }
+    let mut table: Vec<Option<(&str, &str)>> = vec![None; 32];
+    let mut count = 0;
+    for e in concurrent_hash_map_order(entries) {
+        add(&mut table, e);
+        count += 1;
+        if count >= table.len() * 450 / 1000 {
+            let old = std::mem::replace(&mut table, vec![None; 0]);
+            table = vec![None; old.len() * 2];
+            for x in old.into_iter().flatten() {
+                add(&mut table, x);
+            }
+        }
+    }
+    table.into_iter().flatten().collect()
+}
+
+/// `toMap` on Scala 2.12: insertion order up to four entries, else the hash trie's order
+/// (slots of 5 hash bits from the lowest, leaves and sub-tries interleaved by slot).
+pub fn scala212_map_order<T: Clone>(entries: &[(String, T)]) -> Vec<(String, T)> {
+    let mut unique: Vec<(String, T)> = Vec::new();
+    for (k, v) in entries {
+        match unique.iter_mut().find(|(uk, _)| uk == k) {
+            Some(slot) => slot.1 = v.clone(),
+            None => unique.push((k.clone(), v.clone())),
+        }
+    }
+    if unique.len() <= 4 {
+        return unique;
+    }
+    // Reversing the bit order of each 5-bit chunk sequence is the same as comparing the
+    // chunks from the lowest one up.
+    let chunks = |h: u32| -> [u32; 7] { std::array::from_fn(|i| (h >> (5 * i)) & 0x1f) };
+    unique.sort_by_key(|(k, _)| chunks(improve(java_string_hash(k))));
+    unique
 }
 
 /// Scala 2.13's `Hashing.improve`, applied to keys of `immutable.HashMap`.
@@ -160,6 +284,41 @@ mod tests {
         ];
         let got: Vec<&str> = spark_conf_order(&refs, 10).iter().map(|e| e.1).collect();
         assert_eq!(got, ["db-creds:password", "api:key"]);
+    }
+
+    #[test]
+    fn scala_212_orders_match_spark_35() {
+        // Observed in the pods spark-submit 3.5.9 creates (conformance cases 13 and 14):
+        // the settings spark-submit had, then the prefixed ones in the order Spark used.
+        let conf = [
+            ("spark.kubernetes.driverEnv.FOO", "bar"),
+            ("spark.kubernetes.driverEnv.ANOTHER", "with space"),
+            ("spark.kubernetes.driverEnv.AAA", "first"),
+            ("spark.master", "k8s://http://<API>"),
+            ("spark.submit.deployMode", "cluster"),
+        ];
+        let got: Vec<String> =
+            prefixed_order(&conf, "spark.kubernetes.driverEnv.", ScalaLine::V2_12)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+        assert_eq!(got.len(), 3);
+        let secrets = [
+            (
+                "spark.kubernetes.driver.secrets.db-creds",
+                "/etc/secrets/db",
+            ),
+            ("spark.kubernetes.driver.secrets.tls", "/etc/tls"),
+        ];
+        let got: Vec<String> = prefixed_order(
+            &secrets,
+            "spark.kubernetes.driver.secrets.",
+            ScalaLine::V2_12,
+        )
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+        assert_eq!(got, ["tls", "db-creds"]);
     }
 
     #[test]

@@ -7,9 +7,13 @@
 
 use sparkplane_api::version::SparkVersion;
 
+use crate::scala_order::ScalaLine;
+
 /// The submission behaviour of one Spark version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Behaviour {
+    /// The Scala line Spark is built with, whose collections order some lists.
+    pub scala: ScalaLine,
     /// The driver exposes the Spark Connect port (15002) on its pod and Service.
     pub spark_connect_port: bool,
     /// The Service's Spark Connect port declares `appProtocol: grpc`.
@@ -39,6 +43,11 @@ impl Behaviour {
     pub fn of(version: SparkVersion) -> Behaviour {
         let at_least = |major: u32, minor: u32| (version.major, version.minor) >= (major, minor);
         Behaviour {
+            scala: if version.major >= 4 {
+                ScalaLine::V2_13
+            } else {
+                ScalaLine::V2_12
+            },
             spark_connect_port: at_least(4, 1),
             connect_app_protocol: at_least(4, 2),
             spark_user_is_proxy_user: at_least(4, 3),

@@ -115,7 +115,7 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     };
     p.add_env("SPARK_USER", &user);
     p.add_env("SPARK_APPLICATION_ID", &ctx.req.ids.app_id);
-    for (k, v) in conf.prefixed("spark.kubernetes.driverEnv.") {
+    for (k, v) in ctx.prefixed("spark.kubernetes.driverEnv.") {
         p.add_env(&k, &v);
     }
     p.container.env.get_or_insert_with(Vec::new).push(EnvVar {
@@ -162,8 +162,8 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     add_all(&mut p.pod.metadata.annotations, &ctx.annotations);
     let spec = p.spec();
     spec.restart_policy = Some("Never".into());
-    let global = conf.prefixed("spark.kubernetes.node.selector.");
-    let driver = conf.prefixed("spark.kubernetes.driver.node.selector.");
+    let global = ctx.prefixed("spark.kubernetes.node.selector.");
+    let driver = ctx.prefixed("spark.kubernetes.driver.node.selector.");
     if !global.is_empty() || !driver.is_empty() {
         add_all(&mut spec.node_selector, &global);
         add_all(&mut spec.node_selector, &driver);

@@ -10,7 +10,7 @@ use crate::error::SubmitError;
 
 /// `spark.kubernetes.driver.secrets.<name>=<path>`: the secret mounted at the path.
 pub fn mount(ctx: &Ctx, p: &mut SparkPod) {
-    for (secret, path) in ctx.conf.prefixed("spark.kubernetes.driver.secrets.") {
+    for (secret, path) in ctx.prefixed("spark.kubernetes.driver.secrets.") {
         let volume = format!("{secret}-volume");
         p.add_volume(Volume {
             name: volume.clone(),
@@ -30,7 +30,7 @@ pub fn mount(ctx: &Ctx, p: &mut SparkPod) {
 
 /// `spark.kubernetes.driver.secretKeyRef.<ENV>=<secret>:<key>`: a variable from a secret.
 pub fn env(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
-    for (name, reference) in ctx.conf.prefixed("spark.kubernetes.driver.secretKeyRef.") {
+    for (name, reference) in ctx.prefixed("spark.kubernetes.driver.secretKeyRef.") {
         let (secret, key) = reference.split_once(':').ok_or_else(|| {
             SubmitError::invalid(
                 format!("spark.kubernetes.driver.secretKeyRef.{name}"),

@@ -11,8 +11,8 @@ use crate::error::SubmitError;
 pub fn build(ctx: &Ctx) -> Result<Service, SubmitError> {
     let conf = &ctx.conf;
     let mut labels = vec![("spark-app-selector".to_string(), ctx.req.ids.app_id.clone())];
-    labels.extend(conf.prefixed("spark.kubernetes.driver.service.label."));
-    let annotations = conf.prefixed("spark.kubernetes.driver.service.annotation.");
+    labels.extend(ctx.prefixed("spark.kubernetes.driver.service.label."));
+    let annotations = ctx.prefixed("spark.kubernetes.driver.service.annotation.");
     let block_manager = conf.get_int("spark.driver.blockManager.port", 7079)?;
     let mut ports = vec![
         port("driver-rpc-port", ctx.driver_port, None),

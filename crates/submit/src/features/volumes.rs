@@ -57,7 +57,7 @@ impl VolumeSpec {
 /// sparkplane does not reproduce (the order of a pod's volumes has no effect on the pod).
 fn specs(ctx: &Ctx) -> Result<Vec<VolumeSpec>, SubmitError> {
     let mut out: Vec<VolumeSpec> = Vec::new();
-    for (key, value) in ctx.conf.prefixed(PREFIX) {
+    for (key, value) in ctx.prefixed(PREFIX) {
         let mut parts = key.splitn(3, '.');
         let (Some(kind), Some(name), Some(rest)) = (parts.next(), parts.next(), parts.next())
         else {
