@@ -74,6 +74,8 @@ pub struct SparkInstallArgs {
 /// `submit`: spark-submit's options for Kubernetes cluster mode, plus sparkplane's own.
 #[derive(Debug, Args)]
 #[command(
+    // As in spark-submit, a repeated option takes its last value.
+    args_override_self = true,
     after_help = "Example:\n  sparkplane submit --master k8s://https://k8s.example.com:6443 --deploy-mode cluster \\\n    --name spark-pi --class org.apache.spark.examples.SparkPi \\\n    --conf spark.kubernetes.container.image=apache/spark:4.0.1 \\\n    local:///opt/spark/examples/jars/spark-examples.jar 1000"
 )]
 pub struct SubmitArgs {

@@ -5,6 +5,7 @@
 mod cli;
 mod cmd;
 mod manifests;
+mod yaml;
 
 use std::process::ExitCode;
 

@@ -48,7 +48,7 @@ fn print_objects(objects: &DriverObjects, format: ObjectFormat) -> anyhow::Resul
         }
         ObjectFormat::Yaml => {
             for item in items {
-                print!("---\n{}", serde_yaml_ng::to_string(&item)?);
+                print!("---\n{}", crate::yaml::to_yaml(&item));
             }
         }
     }
