@@ -11,13 +11,30 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 cargo build -q --workspace
 
 # The end-to-end tests run on real Spark; install the releases they use (cached between runs).
-sp=target/debug/sparkplane
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+sp=$target/debug/sparkplane
 for v in 4.3.0 3.5.9; do
   "$sp" spark install "$v"
 done
+
+# kubernetes-validate (PyPI) checks every object `sparkplane submit` emits against the official
+# Kubernetes schemas.
+venv=$target/tools/venv
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q kubernetes-validate
+fi
+export SPARKPLANE_KUBERNETES_VALIDATE=$venv/bin/kubernetes-validate
+
+# Record again, with the real spark-submit of the newest 3.5 and 4.x, what it creates for every
+# conformance case; the conformance test compares sparkplane with these fresh recordings below
+# (and with the checked-in recordings of every supported version).
+fresh=$target/conformance-fresh
+conformance/record.sh --out "$fresh" 3.5.9 4.3.0
 
 # Unit tests first (fast), then the end-to-end tests one at a time: each brings up real Spark
 # daemons, and the machines here have two cores.
 cargo test -q --workspace --exclude sparkplane
 cargo test -q -p sparkplane -- --test-threads=1
+SPARKPLANE_CONFORMANCE_DIR=$fresh cargo test -q -p sparkplane --test conformance
 echo "test suite finished in $(( $(date +%s) - start )) s"

@@ -174,6 +174,10 @@ pub struct SubmitArgs {
     /// Kill the driver `namespace:pod` (globs allowed in the pod name).
     #[arg(long, value_name = "SUBMISSION_ID")]
     pub kill: Option<String>,
+    /// (benchmarks) With --dry-run: build the objects this many times and print the CPU
+    /// time per build instead of the objects.
+    #[arg(long, hide = true, requires = "dry_run")]
+    pub bench_builds: Option<u32>,
     /// Accepted for compatibility; sparkplane always explains what it does on errors.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -90,12 +90,17 @@ pub fn kind_of(plural: &str) -> String {
 mod tests {
     use super::*;
 
+    type Expected<'a> = Option<(
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    )>;
+
     #[test]
     fn parses_paths() {
-        let cases: &[(
-            &str,
-            Option<(&str, &str, Option<&str>, Option<&str>, Option<&str>)>,
-        )] = &[
+        let cases: &[(&str, Expected)] = &[
             (
                 "/api/v1/namespaces/default/pods",
                 Some(("v1", "pods", Some("default"), None, None)),
@@ -131,7 +136,7 @@ mod tests {
             ("/apis", None),
         ];
         for (path, want) in cases {
-            let got = Route::parse(path).map(|r| r);
+            let got = Route::parse(path);
             let want = want.map(|(v, p, ns, n, s)| Route {
                 api_version: v.into(),
                 plural: p.into(),

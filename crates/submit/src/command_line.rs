@@ -384,9 +384,11 @@ mod tests {
         assert!(matches!(r.resource, MainResource::Python(_)));
     }
 
+    type Change = Box<dyn Fn(&mut SubmitArgs)>;
+
     #[test]
     fn refusals_name_the_setting() {
-        let cases: Vec<(Box<dyn Fn(&mut SubmitArgs)>, &str)> = vec![
+        let cases: Vec<(Change, &str)> = vec![
             (
                 Box::new(|a| a.deploy_mode = Some("client".into())),
                 "--deploy-mode",

@@ -24,18 +24,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Some(id) = &cli.kill {
         return kube_ops::kill(&cli, id).await;
     }
-    let (objects, wait, master) = match prepare(&cli) {
+    let (objects, wait, master, request) = match prepare(&cli) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return Err(Reported(crate::EXIT_INVALID).into());
         }
     };
+    if let Some(n) = cli.bench_builds {
+        bench_builds(&request, n);
+        return Ok(0);
+    }
     if cli.dry_run {
         print_objects(&objects, cli.output)?;
         return Ok(0);
     }
     kube_ops::create(&master, objects, wait, cli.submission_id.is_some()).await
+}
+
+/// Builds `n` times; prints the thread CPU time per build in microseconds.
+fn bench_builds(request: &DriverRequest, n: u32) {
+    use nix::time::{clock_gettime, ClockId};
+    let cpu = || {
+        clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+            .map(|t| t.tv_sec() as f64 * 1e6 + t.tv_nsec() as f64 / 1e3)
+            .unwrap_or(0.0)
+    };
+    let start = cpu();
+    let mut built = 0usize;
+    for _ in 0..n {
+        if let Ok(o) = build_driver(request) {
+            built += o.claims.len() + 1;
+        }
+    }
+    let per = (cpu() - start) / f64::from(n.max(1));
+    println!("{per:.2} us CPU per build ({n} builds, {built} objects)");
 }
 
 /// Prints objects as YAML documents or a JSON `List`.
@@ -125,7 +148,7 @@ fn read_template(setting: &str, value: Option<&str>) -> Result<Option<String>, S
 }
 
 /// Everything before talking to Kubernetes; errors are one line naming the setting.
-fn prepare(cli: &Cli) -> Result<(DriverObjects, bool, String), String> {
+fn prepare(cli: &Cli) -> Result<(DriverObjects, bool, String, DriverRequest), String> {
     let version = match &cli.spark_version {
         Some(v) => SparkVersion::parse_supported(v).map_err(|e| format!("--spark-version: {e}"))?,
         None => DEFAULT_VERSION,
@@ -236,5 +259,5 @@ fn prepare(cli: &Cli) -> Result<(DriverObjects, bool, String), String> {
         executor_template,
     };
     let objects = build_driver(&request).map_err(|e| e.to_string())?;
-    Ok((objects, wait, master))
+    Ok((objects, wait, master, request))
 }
