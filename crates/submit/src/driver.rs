@@ -355,3 +355,164 @@ fn conf_map(ctx: &Ctx, p: &mut SparkPod, props: &[(String, String)]) -> ConfigMa
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::MainResource;
+    use sparkplane_api::version::SparkVersion;
+
+    fn request(
+        version: (u32, u32),
+        resource: MainResource,
+        conf: &[(&str, &str)],
+    ) -> DriverRequest {
+        let mut c = SparkConf::new();
+        c.set("spark.app.name", "t");
+        c.set("spark.kubernetes.container.image", "img");
+        for (k, v) in conf {
+            c.set(*k, *v);
+        }
+        DriverRequest {
+            conf: c,
+            resource,
+            app_args: vec![],
+            proxy_user: None,
+            spark_user: "u".into(),
+            version: SparkVersion::new(version.0, version.1, 0),
+            ids: crate::ids::SubmissionIds::derived("t", 0),
+            env_local_dirs: None,
+            conf_files: vec![],
+            driver_template: None,
+            executor_template: None,
+        }
+    }
+
+    fn memory(pod: &Pod) -> String {
+        let c = pod.spec.as_ref().unwrap().containers.last().unwrap();
+        c.resources.as_ref().unwrap().limits.as_ref().unwrap()["memory"]
+            .0
+            .clone()
+    }
+
+    #[test]
+    fn memory_overhead_rules() {
+        let jvm = || MainResource::Java {
+            jar: Some("local:///a.jar".into()),
+            main_class: "A".into(),
+        };
+        let py = || MainResource::Python("local:///a.py".into());
+        let cases: Vec<((u32, u32), MainResource, Vec<(&str, &str)>, &str)> = vec![
+            ((4, 3), jvm(), vec![], "1408Mi"),
+            ((4, 3), py(), vec![], "1433Mi"),
+            ((4, 3), jvm(), vec![("spark.driver.memory", "8g")], "9011Mi"),
+            (
+                (4, 3),
+                jvm(),
+                vec![
+                    ("spark.driver.memory", "8g"),
+                    ("spark.driver.memoryOverheadFactor", "0.2"),
+                ],
+                "9830Mi",
+            ),
+            (
+                (4, 3),
+                py(),
+                vec![
+                    ("spark.kubernetes.memoryOverheadFactor", "0.3"),
+                    ("spark.driver.memory", "3g"),
+                ],
+                "3993Mi",
+            ),
+            (
+                (4, 3),
+                jvm(),
+                vec![
+                    ("spark.driver.memoryOverhead", "1g"),
+                    ("spark.driver.memory", "4g"),
+                ],
+                "5120Mi",
+            ),
+            (
+                (4, 3),
+                jvm(),
+                vec![("spark.driver.minMemoryOverhead", "512m")],
+                "1536Mi",
+            ),
+            (
+                (3, 5),
+                jvm(),
+                vec![("spark.driver.minMemoryOverhead", "512m")],
+                "1408Mi",
+            ),
+        ];
+        for (version, resource, conf, want) in cases {
+            let req = request(version, resource, &conf);
+            let objects = build_driver(&req).unwrap();
+            assert_eq!(memory(&objects.pod), want, "{version:?} {conf:?}");
+        }
+    }
+
+    #[test]
+    fn version_specific_objects() {
+        let jvm = || MainResource::Java {
+            jar: None,
+            main_class: "A".into(),
+        };
+        let v35 = build_driver(&request((3, 5), jvm(), &[])).unwrap();
+        let v43 = build_driver(&request((4, 3), jvm(), &[])).unwrap();
+        assert!(v35.network_policy.is_none() && v43.network_policy.is_some());
+        let ports = |o: &DriverObjects| {
+            o.service
+                .spec
+                .as_ref()
+                .unwrap()
+                .ports
+                .as_ref()
+                .unwrap()
+                .len()
+        };
+        assert_eq!((ports(&v35), ports(&v43)), (3, 4));
+        let args = v43.pod.spec.as_ref().unwrap().containers[0]
+            .args
+            .clone()
+            .unwrap();
+        assert!(
+            args.contains(&"spark-internal".to_string()),
+            "no jar: spark-internal"
+        );
+    }
+
+    #[test]
+    fn owners_are_set_on_everything_but_the_pod() {
+        let req = request((4, 3), MainResource::R("local:///a.R".into()), &[]);
+        let mut o = build_driver(&req).unwrap();
+        o.set_owner("uid-1");
+        assert!(o.pod.metadata.owner_references.is_none());
+        for v in o.owned_resources() {
+            assert_eq!(v["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+            assert_eq!(v["metadata"]["ownerReferences"][0]["controller"], true);
+        }
+        assert_eq!(
+            o.submission_id(),
+            format!("default:{}", o.pod.metadata.name.clone().unwrap())
+        );
+    }
+
+    #[test]
+    fn refused_settings_are_named() {
+        for key in [
+            "spark.kerberos.keytab",
+            "spark.kubernetes.driver.pod.featureSteps",
+            "spark.driver.bindAddress",
+        ] {
+            let req = request(
+                (4, 3),
+                MainResource::Python("local:///a.py".into()),
+                &[(key, "x")],
+            );
+            let e = build_driver(&req).unwrap_err();
+            assert!(e.to_string().starts_with(key), "{e}");
+        }
+    }
+}
