@@ -395,6 +395,8 @@ mod tests {
             .clone()
     }
 
+    type MemoryCase<'a> = ((u32, u32), MainResource, Vec<(&'a str, &'a str)>, &'a str);
+
     #[test]
     fn memory_overhead_rules() {
         let jvm = || MainResource::Java {
@@ -402,7 +404,7 @@ mod tests {
             main_class: "A".into(),
         };
         let py = || MainResource::Python("local:///a.py".into());
-        let cases: Vec<((u32, u32), MainResource, Vec<(&str, &str)>, &str)> = vec![
+        let cases: Vec<MemoryCase> = vec![
             ((4, 3), jvm(), vec![], "1408Mi"),
             ((4, 3), py(), vec![], "1433Mi"),
             ((4, 3), jvm(), vec![("spark.driver.memory", "8g")], "9011Mi"),
