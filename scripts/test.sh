@@ -31,6 +31,13 @@ export SPARKPLANE_KUBERNETES_VALIDATE=$venv/bin/kubernetes-validate
 # (and with the checked-in recordings of every supported version).
 fresh=$target/conformance-fresh
 conformance/record.sh --out "$fresh" 3.5.9 4.3.0
+# The checked-in recordings must be what spark-submit really creates.
+for v in 3.5.9 4.3.0; do
+  diff -r "conformance/expected/$v" "$fresh/$v" >/dev/null || {
+    echo "error: conformance/expected/$v differs from a fresh recording ($fresh/$v); rerun conformance/record.sh" >&2
+    exit 1
+  }
+done
 
 # Unit tests first (fast), then the end-to-end tests one at a time: each brings up real Spark
 # daemons, and the machines here have two cores.
