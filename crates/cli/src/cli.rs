@@ -178,6 +178,10 @@ pub struct SubmitArgs {
     /// time per build instead of the objects.
     #[arg(long, hide = true, requires = "dry_run")]
     pub bench_builds: Option<u32>,
+    /// (benchmarks) Create this many submissions of the same application (ids derived from
+    /// `bench-<i>`) through one client, and print the wall and CPU time per submission.
+    #[arg(long, hide = true, conflicts_with = "dry_run")]
+    pub bench_submissions: Option<u32>,
     /// Accepted for compatibility; sparkplane always explains what it does on errors.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -39,6 +39,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         print_objects(&objects, cli.output)?;
         return Ok(0);
     }
+    if let Some(n) = cli.bench_submissions {
+        return bench_submissions(&master, request, n).await;
+    }
     kube_ops::create(&master, objects, wait, cli.submission_id.is_some()).await
 }
 
@@ -59,6 +62,29 @@ fn bench_builds(request: &DriverRequest, n: u32) {
     }
     let per = (cpu() - start) / f64::from(n.max(1));
     println!("{per:.2} us CPU per build ({n} builds, {built} objects)");
+}
+
+fn cpu_micros(clock: nix::time::ClockId) -> f64 {
+    nix::time::clock_gettime(clock)
+        .map(|t| t.tv_sec() as f64 * 1e6 + t.tv_nsec() as f64 / 1e3)
+        .unwrap_or(0.0)
+}
+
+/// Creates `n` submissions of `request` (distinct derived ids) through one client, as the
+/// operator does; prints the wall and process CPU time per submission.
+async fn bench_submissions(master: &str, mut request: DriverRequest, n: u32) -> anyhow::Result<u8> {
+    let client = kube_ops::client(master).await?;
+    let cpu0 = cpu_micros(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID);
+    let wall0 = std::time::Instant::now();
+    for i in 0..n {
+        request.ids = SubmissionIds::derived(&format!("bench-{i}"), request.ids.submit_time_millis);
+        let objects = build_driver(&request).map_err(|e| anyhow::anyhow!("{e}"))?;
+        kube_ops::create_with(&client, objects, false).await?;
+    }
+    let wall = wall0.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
+    let cpu = (cpu_micros(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID) - cpu0) / f64::from(n.max(1));
+    println!("{wall:.1} us wall, {cpu:.1} us CPU per submission ({n} submissions)");
+    Ok(0)
 }
 
 /// Prints objects as YAML documents or a JSON `List`.

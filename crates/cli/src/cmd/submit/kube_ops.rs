@@ -21,7 +21,7 @@ const FIELD_MANAGER: &str = "sparkplane";
 
 /// A client for `api_url`, authenticated as kubectl would be (kubeconfig, else the in-cluster
 /// service account); without either, unauthenticated.
-async fn client(api_url: &str) -> anyhow::Result<Client> {
+pub async fn client(api_url: &str) -> anyhow::Result<Client> {
     let url: http::Uri = api_url
         .parse()
         .map_err(|e| anyhow::anyhow!("--master: not a URL: k8s://{api_url}: {e}"))?;
@@ -29,8 +29,24 @@ async fn client(api_url: &str) -> anyhow::Result<Client> {
         Ok(c) => c,
         Err(_) => kube::Config::new(url.clone()),
     };
+    let plain_http = url.scheme_str() == Some("http");
     config.cluster_url = url;
-    Ok(Client::try_from(config)?)
+    if !plain_http {
+        return Ok(Client::try_from(config)?);
+    }
+    // Over plain HTTP (a local proxy such as `kubectl proxy`, or a test double) no TLS stack is
+    // needed; skipping it saves loading the system's root certificates on every run.
+    use kube::client::ConfigExt;
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(|e: hyper_util::client::legacy::Error| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        .service(http);
+    Ok(Client::new(service, config.default_namespace))
 }
 
 async fn apply<T>(client: &Client, ns: &str, obj: &T) -> anyhow::Result<()>
@@ -56,11 +72,30 @@ where
 /// Creates the objects; with `wait`, follows the driver to the end.
 pub async fn create(
     api_url: &str,
-    mut objects: DriverObjects,
+    objects: DriverObjects,
     wait: bool,
     idempotent: bool,
 ) -> anyhow::Result<u8> {
     let client = client(api_url).await?;
+    let submission_id = objects.submission_id();
+    let (pods, name, app_id) = create_with(&client, objects, idempotent).await?;
+    eprintln!(
+        "Deployed Spark application with application ID {app_id} and submission ID {submission_id}"
+    );
+    if !wait {
+        return Ok(0);
+    }
+    follow(&pods, &name, &app_id).await
+}
+
+/// Creates the objects through `client`; returns the pods API, the pod's name and the
+/// application id.
+pub async fn create_with(
+    client: &Client,
+    mut objects: DriverObjects,
+    idempotent: bool,
+) -> anyhow::Result<(Api<Pod>, String, String)> {
+    let client = client.clone();
     let ns = objects.namespace.clone();
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let name = objects.pod.metadata.name.clone().unwrap_or_default();
@@ -110,14 +145,7 @@ pub async fn create(
         .as_ref()
         .and_then(|l| l.get("spark-app-selector").cloned())
         .unwrap_or_default();
-    eprintln!(
-        "Deployed Spark application with application ID {app_id} and submission ID {}",
-        objects.submission_id()
-    );
-    if !wait {
-        return Ok(0);
-    }
-    follow(&pods, &name, &app_id).await
+    Ok((pods, name, app_id))
 }
 
 fn phase(p: &Pod) -> String {
