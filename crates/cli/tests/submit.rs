@@ -518,3 +518,46 @@ fn waiting_follows_the_driver_to_the_end_and_status_and_kill_work() {
         "killing a missing driver succeeded"
     );
 }
+
+#[test]
+fn credentials_come_from_kubeconfig_and_the_server_from_the_master_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let double = KubeDouble::start().unwrap();
+    // The kubeconfig names another server; as with spark-submit, the master URL wins, and the
+    // current context's credentials are sent to it.
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster: {server: 'https://elsewhere.invalid:6443'}\nusers:\n- name: u\n  user: {token: test-token-123}\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\n",
+    )
+    .unwrap();
+    let master = format!("k8s://{}", double.url());
+    let o = sparkplane(dir.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .args(submit_args(
+            &master,
+            &[
+                "--conf",
+                "spark.kubernetes.submission.waitAppCompletion=false",
+                JAR,
+            ],
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let requests = double.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(
+            r.authorization.as_deref(),
+            Some("Bearer test-token-123"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+    assert!(
+        !stderr(&o).contains("test-token-123"),
+        "the token was printed"
+    );
+}

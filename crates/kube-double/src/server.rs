@@ -30,6 +30,9 @@ pub struct RecordedRequest {
     pub query: std::collections::BTreeMap<String, String>,
     /// The `Content-Type` header, when present.
     pub content_type: Option<String>,
+    /// The `Authorization` header, when present (the double is a test tool; tests check the
+    /// credentials a client sends).
+    pub authorization: Option<String>,
     /// The body parsed from JSON or YAML; `null` when empty.
     pub body: Value,
 }
@@ -136,6 +139,10 @@ pub(crate) async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = match parse_body(&bytes) {
         Ok(b) => b,
         Err(e) => return error(&e),
@@ -145,6 +152,7 @@ pub(crate) async fn handle(
         path: uri.path().to_string(),
         query: query.clone().into_iter().collect(),
         content_type: content_type.clone(),
+        authorization,
         body: body.clone(),
     };
     if let Some(f) = &shared.record_to {

@@ -82,7 +82,8 @@ async fn bench_submissions(master: &str, mut request: DriverRequest, n: u32) -> 
         kube_ops::create_with(&client, objects, false).await?;
     }
     let wall = wall0.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
-    let cpu = (cpu_micros(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID) - cpu0) / f64::from(n.max(1));
+    let cpu =
+        (cpu_micros(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID) - cpu0) / f64::from(n.max(1));
     println!("{wall:.1} us wall, {cpu:.1} us CPU per submission ({n} submissions)");
     Ok(0)
 }

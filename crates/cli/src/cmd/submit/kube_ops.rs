@@ -44,7 +44,9 @@ pub async fn client(api_url: &str) -> anyhow::Result<Client> {
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer()?)
         .layer(config.extra_headers_layer()?)
-        .map_err(|e: hyper_util::client::legacy::Error| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        .map_err(|e: hyper_util::client::legacy::Error| {
+            Box::new(e) as Box<dyn std::error::Error + Send + Sync>
+        })
         .service(http);
     Ok(Client::new(service, config.default_namespace))
 }
