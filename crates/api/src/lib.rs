@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod crd;
 pub mod load;
 pub mod names;
 pub mod problem;

@@ -30,6 +30,8 @@ pub enum Command {
     App(AppCommand),
     /// Submit to Kubernetes as `spark-submit --deploy-mode cluster` does, without a JVM.
     Submit(Box<SubmitArgs>),
+    /// Print the CustomResourceDefinitions sparkplane serves (generated from its types).
+    Crd(CrdArgs),
     /// (internal) Supervise a local cluster's processes.
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -192,6 +194,15 @@ pub struct SubmitArgs {
         value_name = "RESOURCE [ARGS]"
     )]
     pub rest: Vec<String>,
+}
+
+/// `crd`.
+#[derive(Debug, Args)]
+pub struct CrdArgs {
+    /// Write one file per CRD into this directory (as checked in under `deploy/crds/`)
+    /// instead of printing them.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Formats for printed Kubernetes objects.

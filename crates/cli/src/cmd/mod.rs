@@ -3,6 +3,7 @@
 
 mod app;
 mod cluster;
+mod crd;
 mod internal;
 mod spark;
 mod submit;
@@ -18,6 +19,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Cluster(c) => cluster::run(c).await,
         Command::App(c) => app::run(c).await,
         Command::Submit(args) => submit::run(*args).await,
+        Command::Crd(args) => crd::run(&args),
         Command::Supervise(args) => internal::supervise(&args).await,
         Command::AppRunner(args) => internal::app_runner(&args).await,
     }

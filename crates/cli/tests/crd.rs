@@ -1,0 +1,83 @@
+//! The CRDs in `deploy/crds/` are what `sparkplane crd` generates from the types, and they
+//! pass the official CustomResourceDefinition schema.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn checked_in_crds_match_the_types() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+        .args(["crd", "--out-dir"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut generated: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    generated.sort();
+    let mut checked_in: Vec<String> = std::fs::read_dir(repo().join("deploy/crds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    checked_in.sort();
+    assert_eq!(
+        generated, checked_in,
+        "deploy/crds/ has other files than `sparkplane crd` writes"
+    );
+    for f in &generated {
+        let want = std::fs::read_to_string(out.path().join(f)).unwrap();
+        let have = std::fs::read_to_string(repo().join("deploy/crds").join(f)).unwrap();
+        assert!(
+            want == have,
+            "deploy/crds/{f} is out of date: regenerate with `sparkplane crd --out-dir deploy/crds`"
+        );
+    }
+    // Printing gives the same documents.
+    let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+        .arg("crd")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(o.stdout).unwrap();
+    let joined: String = generated
+        .iter()
+        .map(|f| std::fs::read_to_string(out.path().join(f)).unwrap())
+        .collect::<Vec<_>>()
+        .join("");
+    assert_eq!(printed.len(), joined.len());
+}
+
+#[test]
+fn crds_pass_the_kubernetes_schema() {
+    let validator = std::env::var_os("SPARKPLANE_KUBERNETES_VALIDATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("kubernetes-validate"));
+    let files: Vec<PathBuf> = std::fs::read_dir(repo().join("deploy/crds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 3);
+    let o = Command::new(&validator)
+        .args(["--strict", "--quiet", "-k", "1.33.0"])
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run scripts/test.sh (installs kubernetes-validate) or \
+                 `pip install kubernetes-validate`",
+                validator.display()
+            )
+        });
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
