@@ -89,6 +89,7 @@ pub fn normalize(requests: &[Value]) -> Value {
         .iter()
         .filter(|r| matches!(r["method"].as_str(), Some("POST" | "PUT" | "PATCH")))
         .collect();
+    // The patterns below are literals exercised by the unit tests: compiling them cannot fail.
     // Unique ids, in order of first appearance in an object name.
     let unique = Regex::new(r"(?:^|-)([0-9a-f]{11,16})(?:-|$)").expect("valid regex");
     let mut ids: Vec<String> = Vec::new();
