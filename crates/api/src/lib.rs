@@ -14,6 +14,7 @@
 
 pub mod cluster;
 pub mod crd;
+pub mod java_properties;
 pub mod load;
 pub mod names;
 pub mod problem;

@@ -20,42 +20,8 @@ pub fn layer<'a>(layers: impl IntoIterator<Item = &'a SparkConf>) -> SparkConf {
 /// the same map (Spark's `--properties-file` uses exactly that loader).
 pub fn render_properties(conf: &SparkConf) -> String {
     let mut out = String::from("# Written by sparkplane; regenerated on every start.\n");
-    for (k, v) in conf {
-        out.push_str(&escape(k, true));
-        out.push('=');
-        out.push_str(&escape(v, false));
-        out.push('\n');
-    }
-    out
-}
-
-/// Escapes per the `Properties.store` rules: keys escape every space, values only a leading
-/// one; both escape `\`, `=`, `:`, `#`, `!` and control characters.
-fn escape(s: &str, is_key: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, c) in s.chars().enumerate() {
-        match c {
-            ' ' if is_key || i == 0 => out.push_str("\\ "),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\u{c}' => out.push_str("\\f"),
-            '=' | ':' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                // \uXXXX keeps the file ASCII, as Properties.store does; characters beyond the
-                // BMP become a surrogate pair, which Properties.load joins back.
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04X}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
+    // Read back as ISO-8859-1 by `Properties.load(InputStream)`: non-ASCII is escaped.
+    out.push_str(&sparkplane_api::java_properties::lines(conf, true));
     out
 }
 

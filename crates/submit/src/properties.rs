@@ -1,61 +1,19 @@
 //! `spark.properties` as `java.util.Properties.store` writes it.
 
-/// Escapes a key or value as `Properties.store(Writer)` does (`saveConvert` without
-/// `escUnicode`): `\`, `=`, `:`, `#`, `!`, tab, newline, carriage return, form feed; a space
-/// when it leads a value or anywhere in a key. Other characters, non-ASCII included, are
-/// written as they are (Spark stores into a `StringWriter`).
-fn escape(s: &str, is_key: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for (i, c) in s.chars().enumerate() {
-        match c {
-            ' ' if i == 0 || is_key => out.push_str("\\ "),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\x0c' => out.push_str("\\f"),
-            '=' | ':' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The file: a comment naming the ConfigMap, a date comment, then `key=value` lines.
 pub fn store(entries: &[(String, String)], comment: &str, date: &str) -> String {
+    // Spark stores into a `StringWriter`: non-ASCII stays as it is.
     let mut out = format!("#{comment}\n#{date}\n");
-    for (k, v) in entries {
-        out.push_str(&escape(k, true));
-        out.push('=');
-        out.push_str(&escape(v, false));
-        out.push('\n');
-    }
+    out.push_str(&sparkplane_api::java_properties::lines(
+        entries.iter().map(|(k, v)| (k, v)),
+        false,
+    ));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_like_java() {
-        let cases = [
-            ("k8s://http://h:1", false, "k8s\\://http\\://h\\:1"),
-            ("a=b", false, "a\\=b"),
-            ("#x !y", false, "\\#x \\!y"),
-            ("  lead", false, "\\  lead"),
-            ("a b", true, "a\\ b"),
-            ("C:\\t", false, "C\\:\\\\t"),
-            ("héllo", false, "héllo"),
-            ("tab\there", false, "tab\\there"),
-        ];
-        for (s, key, want) in cases {
-            assert_eq!(escape(s, key), want, "{s}");
-        }
-    }
 
     #[test]
     fn stores() {

@@ -179,13 +179,7 @@ pub fn spark_conf_order_212<'a>(entries: &[(&'a str, &'a str)]) -> Vec<(&'a str,
 /// `toMap` on Scala 2.12: insertion order up to four entries, else the hash trie's order
 /// (slots of 5 hash bits from the lowest, leaves and sub-tries interleaved by slot).
 pub fn scala212_map_order<T: Clone>(entries: &[(String, T)]) -> Vec<(String, T)> {
-    let mut unique: Vec<(String, T)> = Vec::new();
-    for (k, v) in entries {
-        match unique.iter_mut().find(|(uk, _)| uk == k) {
-            Some(slot) => slot.1 = v.clone(),
-            None => unique.push((k.clone(), v.clone())),
-        }
-    }
+    let mut unique = updated(entries);
     if unique.len() <= 4 {
         return unique;
     }
@@ -193,6 +187,19 @@ pub fn scala212_map_order<T: Clone>(entries: &[(String, T)]) -> Vec<(String, T)>
     // chunks from the lowest one up.
     let chunks = |h: u32| -> [u32; 7] { std::array::from_fn(|i| (h >> (5 * i)) & 0x1f) };
     unique.sort_by_key(|(k, _)| chunks(improve(java_string_hash(k))));
+    unique
+}
+
+/// The entries of `entries.toMap` in insertion order: a later duplicate key replaces the
+/// value in place, as `updated` does.
+fn updated<T: Clone>(entries: &[(String, T)]) -> Vec<(String, T)> {
+    let mut unique: Vec<(String, T)> = Vec::new();
+    for (k, v) in entries {
+        match unique.iter_mut().find(|(uk, _)| uk == k) {
+            Some(slot) => slot.1 = v.clone(),
+            None => unique.push((k.clone(), v.clone())),
+        }
+    }
     unique
 }
 
@@ -208,14 +215,7 @@ fn improve(hcode: i32) -> u32 {
 /// (`Map1`..`Map4`), the CHAMP trie's order beyond (each node's own entries by 5-bit hash
 /// slot, then its sub-nodes by slot, depth first).
 pub fn scala_map_order<T: Clone>(entries: &[(String, T)]) -> Vec<(String, T)> {
-    // Later duplicates replace the value in place, as `updated` does.
-    let mut unique: Vec<(String, T)> = Vec::new();
-    for (k, v) in entries {
-        match unique.iter_mut().find(|(uk, _)| uk == k) {
-            Some(slot) => slot.1 = v.clone(),
-            None => unique.push((k.clone(), v.clone())),
-        }
-    }
+    let unique = updated(entries);
     if unique.len() <= 4 {
         return unique;
     }
