@@ -15,10 +15,10 @@ repeats=${2:-20}
 cargo build -q --release -p sparkplane -p sparkplane-kube-double
 target=${CARGO_TARGET_DIR:-$root/target}
 bin=$target/release
-spark_dir=${SPARKPLANE_SPARK_DIR:-${SPARKPLANE_HOME:+$SPARKPLANE_HOME/spark}}
-spark_dir=${spark_dir:-${XDG_DATA_HOME:-$HOME/.local/share}/sparkplane/spark}
-[[ -x "$spark_dir/$version/bin/spark-submit" ]] || "$bin/sparkplane" spark install "$version"
+# Installs when missing (a no-op otherwise); sparkplane itself says where the release lives.
+"$bin/sparkplane" spark install "$version" >&2
+spark_home=$("$bin/sparkplane" spark list | awk -v v="$version" '$1 == v { print $2; exit }')
 mkdir -p bench/results
 python3 bench/submit_bench.py --sparkplane "$bin/sparkplane" --double "$bin/kube-double" \
-  --spark-home "$spark_dir/$version" --version "$version" --repeats "$repeats" \
+  --spark-home "$spark_home" --version "$version" --repeats "$repeats" \
   --out bench/results/submit.md

@@ -49,14 +49,14 @@ versions=("$@")
 [[ ${#versions[@]} -eq 0 ]] && mapfile -t versions < "$root/conformance/versions"
 
 cargo build -q -p sparkplane -p sparkplane-kube-double -p sparkplane-conformance
-spark_dir=${SPARKPLANE_SPARK_DIR:-${SPARKPLANE_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/sparkplane}/spark}
-[[ -n "${SPARKPLANE_HOME:-}" && -z "${SPARKPLANE_SPARK_DIR:-}" ]] && spark_dir=$SPARKPLANE_HOME/spark
 jobs=()
 for v in "${versions[@]}"; do
-  [[ -x "$spark_dir/$v/bin/spark-submit" ]] || "$bin/sparkplane" spark install "$v"
+  # Installs when missing (a no-op otherwise); sparkplane itself says where the release lives.
+  "$bin/sparkplane" spark install "$v" >&2
+  spark_home=$("$bin/sparkplane" spark list | awk -v v="$v" '$1 == v { print $2; exit }')
   rm -rf "${out:?}/$v"
   for c in "$root"/conformance/cases/*/; do
-    jobs+=("$v $(basename "$c") $out $spark_dir/$v")
+    jobs+=("$v $(basename "$c") $out $spark_home")
   done
 done
 # Two at a time: each spark-submit is a JVM that keeps a core busy for a few seconds.
