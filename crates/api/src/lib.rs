@@ -24,7 +24,9 @@ pub mod validate;
 pub mod version;
 
 pub use cluster::SparkCluster;
-pub use load::{parse_documents, LoadedManifest, Manifest};
+pub use load::{
+    parse_documents, parse_documents_skipping_others, parse_value, LoadedManifest, Manifest,
+};
 pub use problem::{Problem, Severity};
 pub use v1beta2::{ScheduledSparkApplication, SparkApplication};
 pub use version::SparkVersion;

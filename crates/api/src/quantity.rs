@@ -167,6 +167,18 @@ fn is_decimal(n: &str) -> bool {
 /// binary Kubernetes suffix; anything else must already be a Kubernetes quantity (so a bare
 /// number means bytes, and `1.5g` is accepted here although Spark sizes refuse decimals).
 pub fn parse_memory_limit(s: &str) -> Result<f64, String> {
+    let converted = memory_limit_quantity(s)?;
+    parse_kubernetes_quantity(&converted).map_err(|_| memory_limit_expected(s))
+}
+
+fn memory_limit_expected(s: &str) -> String {
+    format!("expected a memory limit such as 2g or 2Gi (a Spark size or a Kubernetes quantity), got {s:?}")
+}
+
+/// A driver or executor `memoryLimit` as the Kubernetes quantity the kubeflow operator puts
+/// in the pod: lower-cased, a Spark suffix becomes the binary Kubernetes one (`4g` → `4Gi`),
+/// anything else is kept. Errs when the result is not a Kubernetes quantity.
+pub fn memory_limit_quantity(s: &str) -> Result<String, String> {
     let lower = s.trim().to_ascii_lowercase();
     const UNITS: &[(&str, &str)] = &[
         ("kb", "Ki"),
@@ -184,9 +196,8 @@ pub fn parse_memory_limit(s: &str) -> Result<f64, String> {
         .iter()
         .find_map(|(unit, k8s)| lower.strip_suffix(unit).map(|n| format!("{n}{k8s}")))
         .unwrap_or_else(|| s.trim().to_string());
-    parse_kubernetes_quantity(&converted).map_err(|_| {
-        format!("expected a memory limit such as 2g or 2Gi (a Spark size or a Kubernetes quantity), got {s:?}")
-    })
+    parse_kubernetes_quantity(&converted).map_err(|_| memory_limit_expected(s))?;
+    Ok(converted)
 }
 
 /// Bytes of a JVM heap size as `java -Xmx` reads it: a whole number with an optional k, m, g

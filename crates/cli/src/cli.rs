@@ -32,6 +32,8 @@ pub enum Command {
     Submit(Box<SubmitArgs>),
     /// Print the CustomResourceDefinitions sparkplane serves (generated from its types).
     Crd(CrdArgs),
+    /// Print, offline, the Kubernetes objects the operator creates for a SparkApplication.
+    Render(RenderArgs),
     /// (internal) Supervise a local cluster's processes.
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -203,6 +205,33 @@ pub struct CrdArgs {
     /// instead of printing them.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+}
+
+/// `render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Manifest files with SparkApplications or ScheduledSparkApplications.
+    #[arg(short = 'f', long = "file", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "yaml")]
+    pub output: ObjectFormat,
+    /// The submission id every generated name and id derives from.
+    #[arg(long, default_value = "render")]
+    pub submission_id: String,
+    /// Render this attempt (reruns get their own driver pod name).
+    #[arg(long, default_value_t = 1)]
+    pub attempt: u32,
+    /// Leave out the Spark UI Service (the operator's --no-ui-service).
+    #[arg(long)]
+    pub no_ui_service: bool,
+    /// Render a UI Ingress at this URL, as the operator's --ingress-url-format does
+    /// (`{{$appName}}`, `{{$appNamespace}}`).
+    #[arg(long)]
+    pub ingress_url_format: Option<String>,
+    /// The UI Ingress's class.
+    #[arg(long)]
+    pub ingress_class_name: Option<String>,
 }
 
 /// Formats for printed Kubernetes objects.

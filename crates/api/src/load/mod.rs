@@ -71,6 +71,62 @@ pub fn parse_documents(
     source: &str,
     text: &str,
 ) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
+    parse_documents_with(source, text, false)
+}
+
+/// Like [`parse_documents`], but documents of other API groups (the ConfigMaps and Secrets
+/// that often share a file with a SparkApplication) are skipped with a warning instead of
+/// being errors.
+pub fn parse_documents_skipping_others(
+    source: &str,
+    text: &str,
+) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
+    parse_documents_with(source, text, true)
+}
+
+/// Parses and validates one manifest already read as JSON, as the API server returns it.
+/// `source` names it in problems.
+pub fn parse_value(source: &str, value: Value) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
+    let (manifest, found) = parse_one(value);
+    let mut problems: Vec<Problem> = found
+        .into_iter()
+        .map(|f| {
+            if f.warning {
+                Problem::warning(source, None, f.path, f.message)
+            } else {
+                Problem::error(source, None, f.path, f.message)
+            }
+        })
+        .collect();
+    let Some(m) = manifest else {
+        return Err(problems);
+    };
+    problems.extend(validate(source, 0, &m).into_iter().map(|mut p| {
+        p.document = None;
+        p
+    }));
+    if problems.iter().any(Problem::is_error) {
+        Err(problems)
+    } else {
+        Ok((m, problems))
+    }
+}
+
+fn is_ours(value: &Value) -> bool {
+    let api = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    KINDS
+        .iter()
+        .any(|(a, _)| a.split('/').next() == api.split('/').next())
+}
+
+fn parse_documents_with(
+    source: &str,
+    text: &str,
+    skip_others: bool,
+) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut manifests = Vec::new();
     let mut seen_any = false;
@@ -88,6 +144,16 @@ pub fn parse_documents(
             continue;
         }
         seen_any = true;
+        if skip_others && value.is_object() && !is_ours(&value) {
+            let kind = value.get("kind").and_then(Value::as_str).unwrap_or("?");
+            problems.push(Problem::warning(
+                source,
+                Some(index),
+                "kind",
+                format!("{kind} is not a Spark manifest; skipped"),
+            ));
+            continue;
+        }
         // Which of two values was meant cannot be told, so a duplicate is an error; the
         // document is still checked (with the last value) to report its other problems.
         problems.extend(duplicates.into_inner().into_iter().map(|path| {

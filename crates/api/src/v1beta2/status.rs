@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,19 @@ pub struct SparkApplicationStatus {
     /// changes or the application is rerun.
     #[serde(default)]
     pub submission_attempts: i32,
+    /// `metadata.generation` of the spec this status describes (sparkplane's addition,
+    /// the Kubernetes convention; kubeflow's operator does not write it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Digest of the spec fields whose change reruns the application (everything but
+    /// `suspend` and `timeToLiveSeconds`); sparkplane's addition, so that a change is told
+    /// from a mere `suspend` toggle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_spec_hash: Option<String>,
+    /// Standard conditions (sparkplane's addition): `Submitted`, `Running`, `Terminated`
+    /// and, while it is being watched, `DriverImagePullFailing`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
 }
 
 /// Where the driver and its UI are.

@@ -5,6 +5,7 @@ mod app;
 mod cluster;
 mod crd;
 mod internal;
+mod render;
 mod spark;
 mod submit;
 mod validate;
@@ -20,6 +21,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::App(c) => app::run(c).await,
         Command::Submit(args) => submit::run(*args).await,
         Command::Crd(args) => crd::run(&args),
+        Command::Render(args) => render::run(&args),
         Command::Supervise(args) => internal::supervise(&args).await,
         Command::AppRunner(args) => internal::app_runner(&args).await,
     }

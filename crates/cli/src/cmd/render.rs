@@ -1,0 +1,73 @@
+//! `sparkplane render`: the objects the operator creates for a manifest, offline.
+
+use sparkplane_api::{Manifest, SparkApplication};
+use sparkplane_operator::render::{render, RenderOptions, UiOptions};
+use sparkplane_operator::scheduled;
+
+use crate::cli::{ObjectFormat, RenderArgs};
+use crate::manifests;
+use crate::Reported;
+
+/// Renders every SparkApplication (and the run of every ScheduledSparkApplication) of the
+/// files.
+pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
+    let files: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
+    let loaded = manifests::load_spark_documents(&files)?;
+    let options = RenderOptions {
+        submission_id: args.submission_id.clone(),
+        attempt: args.attempt.max(1),
+        ui: UiOptions {
+            service: !args.no_ui_service,
+            ingress_url_format: args.ingress_url_format.clone(),
+            ingress_class_name: args.ingress_class_name.clone(),
+            ..UiOptions::default()
+        },
+        ..RenderOptions::default()
+    };
+    let mut items = Vec::new();
+    let mut failed = false;
+    for m in &loaded {
+        let app: SparkApplication = match &m.manifest {
+            Manifest::SparkApplication(a) => (**a).clone(),
+            Manifest::ScheduledSparkApplication(s) => {
+                let run = scheduled::run_application(s, chrono::Utc::now());
+                items.push(serde_json::to_value(&run)?);
+                run
+            }
+            Manifest::SparkCluster(_) => {
+                eprintln!(
+                    "{}: document {}: SparkCluster: nothing to render (the operator's SparkCluster \
+                     controller is not built yet)",
+                    m.source, m.document
+                );
+                continue;
+            }
+        };
+        let mut app = app;
+        app.metadata
+            .namespace
+            .get_or_insert_with(|| "default".to_string());
+        match render(&app, &options) {
+            Ok(r) => items.extend(r.all()),
+            Err(e) => {
+                eprintln!("{}: document {}: {e}", m.source, m.document);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(Reported(2).into());
+    }
+    match args.output {
+        ObjectFormat::Json => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        ObjectFormat::Yaml => {
+            for item in items {
+                print!("---\n{}", crate::yaml::to_yaml(&item));
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,279 @@
+//! Everything the operator creates for one submission of a SparkApplication, built by pure
+//! functions: the driver's objects (through the native builder of `sparkplane-submit`), the
+//! webhook-style pod settings applied directly, the executor pod template, the UI Service and
+//! Ingress, and the metrics ConfigMap. `sparkplane render` prints the result; the controller
+//! applies it.
+
+pub mod labels;
+pub mod monitoring;
+pub mod names;
+pub mod pod_patch;
+pub mod submit_args;
+pub mod templates;
+pub mod ui;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::networking::v1::{Ingress, IngressTLS};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use serde_json::Value;
+use sparkplane_api::{SparkApplication, SparkVersion};
+use sparkplane_submit::{
+    build_driver, resolve, DriverObjects, DriverRequest, SubmissionIds, SubmitterEnv,
+};
+
+pub use submit_args::Role;
+
+/// Why a SparkApplication cannot be rendered: a field of the manifest and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct RenderError {
+    /// The field path in the manifest (`spec.driver.volumeMounts[0].name`), or the Spark
+    /// setting the native builder refused.
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl RenderError {
+    /// An error about one field.
+    pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
+        RenderError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The operator's settings for the UI Service and Ingress (kubeflow's `--enable-ui-service`,
+/// `--ingress-url-format`, `--ingress-class-name`, and default Ingress TLS and annotations).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiOptions {
+    /// Create the UI Service.
+    pub service: bool,
+    /// Create a UI Ingress at this URL (`{{$appName}}`, `{{$appNamespace}}`, `{{$appId}}`).
+    pub ingress_url_format: Option<String>,
+    /// The Ingress class.
+    pub ingress_class_name: Option<String>,
+    /// Ingress annotations unless the application sets its own.
+    pub ingress_annotations: BTreeMap<String, String>,
+    /// Ingress TLS unless the application sets its own.
+    pub ingress_tls: Vec<IngressTLS>,
+}
+
+impl Default for UiOptions {
+    fn default() -> Self {
+        UiOptions {
+            service: true,
+            ingress_url_format: None,
+            ingress_class_name: None,
+            ingress_annotations: BTreeMap::new(),
+            ingress_tls: Vec::new(),
+        }
+    }
+}
+
+/// What one submission needs besides the manifest.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The API server URL the driver is told (`spark.master` without `k8s://`).
+    pub master: String,
+    /// The submission's id; every generated name and id derives from it.
+    pub submission_id: String,
+    /// The attempt number, from 1; reruns get their own driver pod name.
+    pub attempt: u32,
+    /// `spark.app.submitTime`.
+    pub now_millis: i64,
+    /// The user Spark runs as (`SPARK_USER`).
+    pub spark_user: String,
+    /// UI exposure.
+    pub ui: UiOptions,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            master: "https://kubernetes.default.svc".into(),
+            submission_id: String::new(),
+            attempt: 1,
+            now_millis: 0,
+            spark_user: "spark".into(),
+            ui: UiOptions::default(),
+        }
+    }
+}
+
+/// Everything created for one submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The driver pod and the objects spark-submit would create with it.
+    pub driver: DriverObjects,
+    /// UI and driver-port Services.
+    pub services: Vec<Service>,
+    /// UI and driver-port Ingresses.
+    pub ingresses: Vec<Ingress>,
+    /// The metrics ConfigMap, with Prometheus monitoring.
+    pub metrics_config_map: Option<ConfigMap>,
+    /// The UI Service's name and port.
+    pub ui_service: Option<(String, i32)>,
+    /// The UI Ingress's name and URL.
+    pub ui_ingress: Option<(String, String)>,
+}
+
+impl Rendered {
+    /// Every object, in creation order, as JSON: the driver pod, its objects, then the
+    /// operator's own.
+    pub fn all(&self) -> Vec<Value> {
+        let mut out = self.driver.all();
+        let v = |t: &dyn erased::Json| t.json();
+        out.extend(self.metrics_config_map.iter().map(|c| v(c)));
+        out.extend(self.services.iter().map(|s| v(s)));
+        out.extend(self.ingresses.iter().map(|i| v(i)));
+        out
+    }
+
+    /// The driver pod's name.
+    pub fn driver_pod_name(&self) -> &str {
+        self.driver.pod.metadata.name.as_deref().unwrap_or_default()
+    }
+}
+
+mod erased {
+    /// Serialisation to JSON for the Kubernetes types rendered here.
+    pub trait Json {
+        fn json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> serde_json::Value {
+            // k8s-openapi types have string keys only, so this cannot fail.
+            serde_json::to_value(self).unwrap_or_default()
+        }
+    }
+}
+
+/// The owner reference every object of `app` carries.
+pub fn owner_reference(app: &SparkApplication) -> OwnerReference {
+    OwnerReference {
+        api_version: "sparkoperator.k8s.io/v1beta2".into(),
+        kind: "SparkApplication".into(),
+        name: app.metadata.name.clone().unwrap_or_default(),
+        uid: app.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// Renders one submission of `app`.
+pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendered, RenderError> {
+    let version = SparkVersion::parse_supported(&app.spec.spark_version).map_err(|_| {
+        RenderError::field(
+            "spec.sparkVersion",
+            format!(
+                "expected a supported Spark version (3.5.x or 4.0.x to 4.3.x), got {:?}",
+                app.spec.spark_version
+            ),
+        )
+    })?;
+    if matches!(
+        app.spec.mode,
+        Some(sparkplane_api::v1beta2::DeployMode::Client)
+            | Some(sparkplane_api::v1beta2::DeployMode::InClusterClient)
+    ) {
+        return Err(RenderError::field(
+            "spec.mode",
+            "the operator runs applications in cluster mode only (kubeflow's client mode \
+             would run the driver inside the operator)",
+        ));
+    }
+    let owner = owner_reference(app);
+    let mut app = app.clone();
+    let app_name = app.metadata.name.clone().unwrap_or_default();
+    if let Some(base) = ui::ui_proxy_base(&options.ui, &app) {
+        app.spec
+            .spark_conf
+            .entry("spark.ui.proxyBase".into())
+            .or_insert(base);
+        app.spec
+            .spark_conf
+            .entry("spark.ui.proxyRedirectUri".into())
+            .or_insert_with(|| "/".into());
+    }
+    let metrics = monitoring::apply(&mut app, &owner);
+    let explicit_pod_name = app.spec.driver.pod_name.clone().or_else(|| {
+        app.spec
+            .spark_conf
+            .get("spark.kubernetes.driver.pod.name")
+            .cloned()
+    });
+    let pod_name = names::driver_pod(&app_name, explicit_pod_name.as_deref(), options.attempt);
+    let args = submit_args::submit_args(&app, &options.submission_id, &options.master, &pod_name)?;
+    let resolved = resolve(
+        &args,
+        &SubmitterEnv {
+            now_millis: options.now_millis,
+            ..SubmitterEnv::default()
+        },
+    )
+    .map_err(|e| builder_error(&e))?;
+    let executor_template = templates::executor(&app, &owner, metrics.executor.as_ref())?;
+    let request = DriverRequest {
+        conf: resolved.conf,
+        resource: resolved.resource,
+        app_args: resolved.app_args,
+        proxy_user: resolved.proxy_user,
+        spark_user: options.spark_user.clone(),
+        version,
+        ids: SubmissionIds::derived(&options.submission_id, options.now_millis),
+        env_local_dirs: None,
+        conf_files: Vec::new(),
+        driver_template: Some(templates::driver(&app, &owner)),
+        executor_template: Some(executor_template),
+    };
+    let mut driver = build_driver(&request).map_err(|e| builder_error(&e))?;
+    pod_patch::apply(&mut driver.pod, &app, Role::Driver, metrics.driver.as_ref())?;
+    let refs = driver
+        .pod
+        .metadata
+        .owner_references
+        .get_or_insert_with(Vec::new);
+    if !refs.contains(&owner) {
+        refs.push(owner.clone());
+    }
+    let exposure = ui::build(
+        &app,
+        &owner,
+        &options.submission_id,
+        &request.ids.app_id,
+        &options.ui,
+    )?;
+    Ok(Rendered {
+        driver,
+        services: exposure.services,
+        ingresses: exposure.ingresses,
+        metrics_config_map: metrics.config_map,
+        ui_service: exposure.ui_service,
+        ui_ingress: exposure.ui_ingress,
+    })
+}
+
+/// The native builder names Spark settings and spark-submit options; say which manifest
+/// field they come from where that is unambiguous.
+fn builder_error(e: &sparkplane_submit::SubmitError) -> RenderError {
+    let text = e.to_string();
+    let (setting, message) = text.split_once(": ").unwrap_or(("spec", text.as_str()));
+    let path = match setting {
+        "--packages" => "spec.deps.packages".to_string(),
+        "--exclude-packages" => "spec.deps.excludePackages".to_string(),
+        "--repositories" => "spec.deps.repositories".to_string(),
+        "--jars" => "spec.deps.jars".to_string(),
+        "--files" => "spec.deps.files".to_string(),
+        "--py-files" => "spec.deps.pyFiles".to_string(),
+        "--archives" => "spec.deps.archives".to_string(),
+        "primary resource" => "spec.mainApplicationFile".to_string(),
+        "spark.kubernetes.container.image" => "spec.image".to_string(),
+        s if s.starts_with("spark.") => format!("spec.sparkConf.{s}"),
+        s => s.to_string(),
+    };
+    RenderError::field(path, message.to_string())
+}

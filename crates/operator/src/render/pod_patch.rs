@@ -1,0 +1,343 @@
+//! The pod settings kubeflow's operator patches in through its mutating admission webhook,
+//! applied directly: to the driver pod before it is created, and to the executor pod
+//! template the driver creates its executors from. No webhook, so no admission latency, no
+//! certificates to expire and no pods that slip through unpatched.
+//!
+//! Each function mirrors one of the webhook's mutations (`sparkpod_defaulter.go`), in its
+//! order; what they add is appended, what they set replaces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, ContainerPort, EnvVar, Pod, PodSpec, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use sha2::{Digest, Sha256};
+use sparkplane_api::v1beta2::{NamePath, Port};
+use sparkplane_api::SparkApplication;
+
+use super::submit_args::{Role, LOCAL_DIR_PREFIX};
+use super::RenderError;
+
+/// Where `sparkConfigMap` is mounted; `SPARK_CONF_DIR` points there.
+pub const SPARK_CONF_DIR: &str = "/etc/spark/conf";
+/// Where `hadoopConfigMap` is mounted; `HADOOP_CONF_DIR` points there.
+pub const HADOOP_CONF_DIR: &str = "/etc/hadoop/conf";
+/// Where the metrics ConfigMap is mounted.
+pub const METRICS_CONF_DIR: &str = "/etc/metrics/conf";
+
+/// The container Spark runs in: by name, else the first.
+fn spark_container(spec: &mut PodSpec, role: Role) -> Option<&mut Container> {
+    let names: &[&str] = match role {
+        Role::Driver => &[super::templates::DRIVER_CONTAINER],
+        Role::Executor => &["executor", super::templates::EXECUTOR_CONTAINER],
+    };
+    let index = spec
+        .containers
+        .iter()
+        .position(|c| names.contains(&c.name.as_str()))
+        .unwrap_or(0);
+    spec.containers.get_mut(index)
+}
+
+/// The fields shared by the driver and executor specs that the webhook applies.
+struct Patch<'a> {
+    env: &'a [EnvVar],
+    env_from: &'a [k8s_openapi::api::core::v1::EnvFromSource],
+    config_maps: &'a [NamePath],
+    volume_mounts: &'a [VolumeMount],
+    ports: &'a [Port],
+    host_network: Option<bool>,
+    host_aliases: &'a [k8s_openapi::api::core::v1::HostAlias],
+    init_containers: &'a [Container],
+    sidecars: &'a [Container],
+    dns_config: Option<&'a k8s_openapi::api::core::v1::PodDNSConfig>,
+    priority_class_name: Option<&'a String>,
+    scheduler_name: Option<&'a String>,
+    node_selector: &'a BTreeMap<String, String>,
+    affinity: Option<&'a k8s_openapi::api::core::v1::Affinity>,
+    tolerations: &'a [k8s_openapi::api::core::v1::Toleration],
+    memory_limit: Option<&'a String>,
+    gpu: Option<&'a sparkplane_api::v1beta2::GPUSpec>,
+    security_context: Option<&'a k8s_openapi::api::core::v1::SecurityContext>,
+    pod_security_context: Option<&'a k8s_openapi::api::core::v1::PodSecurityContext>,
+    termination_grace_period_seconds: Option<i64>,
+    lifecycle: Option<&'a k8s_openapi::api::core::v1::Lifecycle>,
+    share_process_namespace: Option<bool>,
+}
+
+macro_rules! patch_of {
+    ($s:expr) => {
+        Patch {
+            env: &$s.env,
+            env_from: &$s.env_from,
+            config_maps: &$s.config_maps,
+            volume_mounts: &$s.volume_mounts,
+            ports: &$s.ports,
+            host_network: $s.host_network,
+            host_aliases: &$s.host_aliases,
+            init_containers: &$s.init_containers,
+            sidecars: &$s.sidecars,
+            dns_config: $s.dns_config.as_ref(),
+            priority_class_name: $s.priority_class_name.as_ref(),
+            scheduler_name: $s.scheduler_name.as_ref(),
+            node_selector: &$s.node_selector,
+            affinity: $s.affinity.as_ref(),
+            tolerations: &$s.tolerations,
+            memory_limit: $s.memory_limit.as_ref(),
+            gpu: $s.gpu.as_ref(),
+            security_context: $s.security_context.as_ref(),
+            pod_security_context: $s.pod_security_context.as_ref(),
+            termination_grace_period_seconds: $s.termination_grace_period_seconds,
+            lifecycle: $s.lifecycle.as_ref(),
+            share_process_namespace: $s.share_process_namespace,
+        }
+    };
+}
+
+/// The name of the volume a ConfigMap is mounted through: `<name>-vol`, or, when that is
+/// too long or has dots, a sanitised prefix with a hash (kubeflow's rule).
+pub fn config_map_volume_name(config_map: &str) -> String {
+    let preferred = format!("{config_map}-vol");
+    if preferred.len() <= 63 && !preferred.contains('.') {
+        return preferred;
+    }
+    let hash = hex::encode(Sha256::digest(config_map.as_bytes()));
+    let suffix = format!("-{}-vol", &hash[..8]);
+    let mut prefix: String = config_map.replace('.', "-");
+    prefix.truncate(63 - suffix.len());
+    format!("{}{suffix}", prefix.trim_end_matches('-'))
+}
+
+fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        read_only: Some(true),
+        ..VolumeMount::default()
+    }
+}
+
+fn config_map_volume(volume: &str, config_map: &str) -> Volume {
+    Volume {
+        name: volume.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map.into(),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+/// Applies the webhook's mutations for `role` to `pod`. `metrics` is the metrics ConfigMap
+/// and port when Prometheus monitoring applies to this role.
+pub fn apply(
+    pod: &mut Pod,
+    app: &SparkApplication,
+    role: Role,
+    metrics: Option<&super::monitoring::MetricsMount>,
+) -> Result<(), RenderError> {
+    let spec = &app.spec;
+    let p = match role {
+        Role::Driver => patch_of!(spec.driver),
+        Role::Executor => patch_of!(spec.executor),
+    };
+    let path = match role {
+        Role::Driver => "spec.driver",
+        Role::Executor => "spec.executor",
+    };
+    let pod_spec = pod.spec.get_or_insert_with(PodSpec::default);
+    if pod_spec.containers.is_empty() {
+        return Err(RenderError::field(
+            format!("{path}.template.spec.containers"),
+            "the pod has no container for Spark to run in",
+        ));
+    }
+    let mut volumes: Vec<Volume> = Vec::new();
+    let mut mounts: Vec<VolumeMount> = Vec::new();
+    let mut env: Vec<EnvVar> = p.env.to_vec();
+    let mut ports: Vec<ContainerPort> = Vec::new();
+
+    // addHadoopConfigMap, addSparkConfigMap, addGeneralConfigMaps.
+    for (cm, volume, dir, var) in [
+        (
+            spec.hadoop_config_map.as_ref(),
+            "hadoop-configmap-volume",
+            HADOOP_CONF_DIR,
+            "HADOOP_CONF_DIR",
+        ),
+        (
+            spec.spark_config_map.as_ref(),
+            "spark-configmap-volume",
+            SPARK_CONF_DIR,
+            "SPARK_CONF_DIR",
+        ),
+    ] {
+        if let Some(cm) = cm {
+            volumes.push(config_map_volume(volume, cm));
+            mounts.push(mount(volume, dir));
+            env.push(EnvVar {
+                name: var.into(),
+                value: Some(dir.into()),
+                value_from: None,
+            });
+        }
+    }
+    for np in p.config_maps {
+        let volume = config_map_volume_name(&np.name);
+        volumes.push(config_map_volume(&volume, &np.name));
+        mounts.push(mount(&volume, &np.path));
+    }
+    // addVolumes: only the volumes this role mounts; local dirs are Spark's (confs).
+    let mut added = BTreeSet::new();
+    for (i, m) in p.volume_mounts.iter().enumerate() {
+        if m.name.starts_with(LOCAL_DIR_PREFIX) {
+            continue;
+        }
+        let Some(v) = spec.volumes.iter().find(|v| v.name == m.name) else {
+            return Err(RenderError::field(
+                format!("{path}.volumeMounts[{i}].name"),
+                format!("no volume named {} in spec.volumes", m.name),
+            ));
+        };
+        if added.insert(m.name.clone()) {
+            volumes.push(v.clone());
+        }
+        mounts.push(m.clone());
+    }
+    for port in p.ports {
+        ports.push(ContainerPort {
+            name: Some(port.name.clone()),
+            container_port: port.container_port,
+            protocol: Some(port.protocol.clone()),
+            ..ContainerPort::default()
+        });
+    }
+    if let Some(m) = metrics {
+        volumes.push(config_map_volume(&m.volume, &m.config_map));
+        mounts.push(mount(&m.volume, METRICS_CONF_DIR));
+        ports.push(ContainerPort {
+            name: Some(m.port_name.clone()),
+            container_port: m.port,
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        });
+    }
+
+    // Container-level settings.
+    let c = spark_container(pod_spec, role)
+        .ok_or_else(|| RenderError::field(format!("{path}.template"), "no container for Spark"))?;
+    if !env.is_empty() {
+        c.env.get_or_insert_with(Vec::new).extend(env);
+    }
+    if !p.env_from.is_empty() {
+        c.env_from
+            .get_or_insert_with(Vec::new)
+            .extend(p.env_from.iter().cloned());
+    }
+    if !mounts.is_empty() {
+        c.volume_mounts.get_or_insert_with(Vec::new).extend(mounts);
+    }
+    if !ports.is_empty() {
+        c.ports.get_or_insert_with(Vec::new).extend(ports);
+    }
+    if let Some(limit) = p.memory_limit {
+        let q = sparkplane_api::quantity::memory_limit_quantity(limit)
+            .map_err(|e| RenderError::field(format!("{path}.memoryLimit"), e))?;
+        c.resources
+            .get_or_insert_with(Default::default)
+            .limits
+            .get_or_insert_with(Default::default)
+            .insert("memory".into(), Quantity(q));
+    }
+    if let Some(gpu) = p.gpu.filter(|g| !g.name.is_empty() && g.quantity > 0) {
+        c.resources
+            .get_or_insert_with(Default::default)
+            .limits
+            .get_or_insert_with(Default::default)
+            .insert(gpu.name.clone(), Quantity(gpu.quantity.to_string()));
+    }
+    if let Some(sc) = p.security_context {
+        c.security_context = Some(sc.clone());
+    }
+    if let Some(l) = p.lifecycle {
+        c.lifecycle = Some(l.clone());
+    }
+
+    // Pod-level settings.
+    if !volumes.is_empty() {
+        pod_spec
+            .volumes
+            .get_or_insert_with(Vec::new)
+            .extend(volumes);
+    }
+    if p.host_network == Some(true) {
+        pod_spec.host_network = Some(true);
+        pod_spec.dns_policy = Some("ClusterFirstWithHostNet".into());
+    }
+    if !p.host_aliases.is_empty() {
+        pod_spec
+            .host_aliases
+            .get_or_insert_with(Vec::new)
+            .extend(p.host_aliases.iter().cloned());
+    }
+    add_containers(
+        pod_spec.init_containers.get_or_insert_with(Vec::new),
+        p.init_containers,
+    );
+    add_containers(&mut pod_spec.containers, p.sidecars);
+    if pod_spec.init_containers.as_ref().is_some_and(Vec::is_empty) {
+        pod_spec.init_containers = None;
+    }
+    if let Some(d) = p.dns_config {
+        pod_spec.dns_config = Some(d.clone());
+    }
+    if let Some(pc) = p.priority_class_name.filter(|s| !s.is_empty()) {
+        pod_spec.priority_class_name = Some(pc.clone());
+        pod_spec.priority = None;
+        pod_spec.preemption_policy = None;
+    }
+    // A batch scheduler wins over the pod's own scheduler name.
+    if let Some(s) = spec
+        .batch_scheduler
+        .as_ref()
+        .or(p.scheduler_name)
+        .filter(|s| !s.is_empty())
+    {
+        pod_spec.scheduler_name = Some(s.clone());
+    }
+    if !p.node_selector.is_empty() {
+        pod_spec
+            .node_selector
+            .get_or_insert_with(Default::default)
+            .extend(p.node_selector.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    if let Some(a) = p.affinity {
+        pod_spec.affinity = Some(a.clone());
+    }
+    if !p.tolerations.is_empty() {
+        pod_spec
+            .tolerations
+            .get_or_insert_with(Vec::new)
+            .extend(p.tolerations.iter().cloned());
+    }
+    if let Some(psc) = p.pod_security_context {
+        pod_spec.security_context = Some(psc.clone());
+    }
+    if let Some(g) = p.termination_grace_period_seconds {
+        pod_spec.termination_grace_period_seconds = Some(g);
+    }
+    if p.share_process_namespace == Some(true) {
+        pod_spec.share_process_namespace = Some(true);
+    }
+    Ok(())
+}
+
+/// Appends the containers not already there (same name and image), as the webhook does.
+fn add_containers(list: &mut Vec<Container>, new: &[Container]) {
+    for c in new {
+        if !list.iter().any(|e| e.name == c.name && e.image == c.image) {
+            list.push(c.clone());
+        }
+    }
+}

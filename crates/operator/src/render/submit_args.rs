@@ -1,0 +1,470 @@
+//! A SparkApplication as a spark-submit command line, the way kubeflow's operator builds it
+//! (`submission.go`), with the defaults its admission webhook fills in (`defaults.go`).
+//!
+//! The result feeds [`sparkplane_submit::resolve`], so the driver objects come from the same
+//! conformance-tested code path as `sparkplane submit`. Maps are walked in key order (Go
+//! walks them at random), so the same manifest always gives the same command line.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Volume, VolumeMount};
+use sparkplane_api::v1beta2::{
+    DriverSpec, ExecutorSpec, NameKey, SecretInfo, SecretType, SparkApplicationType,
+};
+use sparkplane_api::SparkApplication;
+use sparkplane_submit::SubmitArgs;
+
+use super::labels;
+use super::RenderError;
+
+/// Prefix of the volumes Spark itself mounts as local (scratch) directories.
+pub const LOCAL_DIR_PREFIX: &str = "spark-local-dir-";
+
+/// Which of the pods a setting is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The driver pod.
+    Driver,
+    /// The executor pods.
+    Executor,
+}
+
+impl Role {
+    fn conf_word(self) -> &'static str {
+        match self {
+            Role::Driver => "driver",
+            Role::Executor => "executor",
+        }
+    }
+}
+
+/// Accumulates `--conf` settings in order.
+struct Confs(Vec<String>);
+
+impl Confs {
+    fn set(&mut self, key: impl AsRef<str>, value: impl std::fmt::Display) {
+        self.0.push(format!("{}={value}", key.as_ref()));
+    }
+}
+
+/// The spark-submit options for one submission of `app`, as `submission_id`.
+pub fn submit_args(
+    app: &SparkApplication,
+    submission_id: &str,
+    master: &str,
+    driver_pod_name: &str,
+) -> Result<SubmitArgs, RenderError> {
+    let spec = &app.spec;
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let namespace = app.metadata.namespace.clone().unwrap_or_default();
+    let mut c = Confs(Vec::new());
+    let mut args = SubmitArgs {
+        master: Some(format!("k8s://{master}")),
+        deploy_mode: Some("cluster".into()),
+        class: spec.main_class.clone(),
+        name: Some(name.clone()),
+        ..SubmitArgs::default()
+    };
+    let deps = &spec.deps;
+    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+    args.jars = join(&deps.jars);
+    args.packages = join(&deps.packages);
+    args.exclude_packages = join(&deps.exclude_packages);
+    args.repositories = join(&deps.repositories);
+    args.py_files = join(&deps.py_files);
+    args.files = join(&deps.files);
+    args.archives = join(&deps.archives);
+
+    c.set("spark.kubernetes.namespace", &namespace);
+    if let Some(image) = spec.image.as_deref().filter(|s| !s.is_empty()) {
+        c.set("spark.kubernetes.container.image", image);
+    }
+    if let Some(p) = spec.image_pull_policy.as_deref().filter(|s| !s.is_empty()) {
+        c.set("spark.kubernetes.container.image.pullPolicy", p);
+    }
+    if !spec.image_pull_secrets.is_empty() {
+        c.set(
+            "spark.kubernetes.container.image.pullSecrets",
+            spec.image_pull_secrets.join(","),
+        );
+    }
+    if let Some(v) = spec.python_version {
+        let v = match v {
+            sparkplane_api::v1beta2::PythonVersion::Two => "2",
+            sparkplane_api::v1beta2::PythonVersion::Three => "3",
+        };
+        c.set("spark.kubernetes.pyspark.pythonVersion", v);
+    }
+    if let Some(f) = spec
+        .memory_overhead_factor
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        c.set("spark.kubernetes.memoryOverheadFactor", f);
+    }
+    // The operator follows the driver itself; spark-submit must not wait.
+    c.set("spark.kubernetes.submission.waitAppCompletion", "false");
+    for (k, v) in &spec.spark_conf {
+        if k != "spark.kubernetes.driver.pod.name" {
+            c.set(k, v);
+        }
+    }
+    for (k, v) in &spec.hadoop_conf {
+        c.set(format!("spark.hadoop.{k}"), v);
+    }
+    c.set("spark.kubernetes.driver.pod.name", driver_pod_name);
+    pod_confs(&mut c, app, Role::Driver, &name, submission_id)?;
+    env_confs(&mut c, Role::Driver, &spec.driver.env_vars);
+    secret_confs(&mut c, Role::Driver, &spec.driver.secrets);
+    local_volume_confs(
+        &mut c,
+        Role::Driver,
+        &spec.volumes,
+        &spec.driver.volume_mounts,
+    )?;
+    pod_confs(&mut c, app, Role::Executor, &name, submission_id)?;
+    env_confs(&mut c, Role::Executor, &spec.executor.env_vars);
+    secret_confs(&mut c, Role::Executor, &spec.executor.secrets);
+    local_volume_confs(
+        &mut c,
+        Role::Executor,
+        &spec.volumes,
+        &spec.executor.volume_mounts,
+    )?;
+    for (k, v) in &spec.node_selector {
+        c.set(format!("spark.kubernetes.node.selector.{k}"), v);
+    }
+    if let Some(da) = spec.dynamic_allocation.as_ref().filter(|d| d.enabled) {
+        c.set("spark.dynamicAllocation.enabled", "true");
+        if let Some(n) = da.initial_executors {
+            c.set("spark.dynamicAllocation.initialExecutors", n);
+        }
+        if let Some(n) = da.min_executors {
+            c.set("spark.dynamicAllocation.minExecutors", n);
+        }
+        if let Some(n) = da.max_executors {
+            c.set("spark.dynamicAllocation.maxExecutors", n);
+        }
+        c.set(
+            "spark.dynamicAllocation.shuffleTracking.enabled",
+            da.shuffle_tracking_enabled.unwrap_or(true),
+        );
+        if let Some(n) = da.shuffle_tracking_timeout {
+            c.set("spark.dynamicAllocation.shuffleTracking.timeout", n);
+        }
+    }
+    // The pod templates travel in the request, not as files; the container names tell
+    // Spark which of their containers is its own.
+    c.set(
+        "spark.kubernetes.driver.podTemplateContainerName",
+        super::templates::DRIVER_CONTAINER,
+    );
+    c.set(
+        "spark.kubernetes.executor.podTemplateContainerName",
+        super::templates::EXECUTOR_CONTAINER,
+    );
+    args.proxy_user = spec.proxy_user.clone().filter(|s| !s.is_empty());
+    args.primary = spec.main_application_file.clone();
+    if args.primary.is_none() {
+        return Err(RenderError::field(
+            "spec.mainApplicationFile",
+            "the application's jar, .py or .R file is required",
+        ));
+    }
+    if args.class.is_none()
+        && matches!(
+            spec.r#type,
+            SparkApplicationType::Java | SparkApplicationType::Scala
+        )
+    {
+        return Err(RenderError::field(
+            "spec.mainClass",
+            "Java and Scala applications need their main class",
+        ));
+    }
+    args.app_args = spec.arguments.clone();
+    args.conf = c.0;
+    Ok(args)
+}
+
+/// The shared fields of the driver and executor specs that become confs.
+struct PodConf<'a> {
+    image: Option<&'a String>,
+    cores: Option<i32>,
+    core_request: Option<&'a String>,
+    core_limit: Option<&'a String>,
+    memory: Option<&'a String>,
+    memory_overhead: Option<&'a String>,
+    service_account: Option<&'a String>,
+    java_options: Option<&'a String>,
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+    env_secret_key_refs: &'a BTreeMap<String, NameKey>,
+    template_set: bool,
+}
+
+impl<'a> PodConf<'a> {
+    fn driver(d: &'a DriverSpec) -> Self {
+        PodConf {
+            image: d.image.as_ref(),
+            cores: d.cores,
+            core_request: d.core_request.as_ref(),
+            core_limit: d.core_limit.as_ref(),
+            memory: d.memory.as_ref(),
+            memory_overhead: d.memory_overhead.as_ref(),
+            service_account: d.service_account.as_ref(),
+            java_options: d.java_options.as_ref(),
+            labels: &d.labels,
+            annotations: &d.annotations,
+            env_secret_key_refs: &d.env_secret_key_refs,
+            template_set: d.template.is_some(),
+        }
+    }
+
+    fn executor(e: &'a ExecutorSpec) -> Self {
+        PodConf {
+            image: e.image.as_ref(),
+            cores: e.cores,
+            core_request: e.core_request.as_ref(),
+            core_limit: e.core_limit.as_ref(),
+            memory: e.memory.as_ref(),
+            memory_overhead: e.memory_overhead.as_ref(),
+            service_account: e.service_account.as_ref(),
+            java_options: e.java_options.as_ref(),
+            labels: &e.labels,
+            annotations: &e.annotations,
+            env_secret_key_refs: &e.env_secret_key_refs,
+            template_set: e.template.is_some(),
+        }
+    }
+}
+
+fn pod_confs(
+    c: &mut Confs,
+    app: &SparkApplication,
+    role: Role,
+    name: &str,
+    submission_id: &str,
+) -> Result<(), RenderError> {
+    let spec = &app.spec;
+    let p = match role {
+        Role::Driver => PodConf::driver(&spec.driver),
+        Role::Executor => PodConf::executor(&spec.executor),
+    };
+    let r = role.conf_word();
+    let label = |k: &str| format!("spark.kubernetes.{r}.label.{k}");
+    c.set(label(labels::APP_NAME), name);
+    c.set(label(labels::LAUNCHED_BY), "true");
+    // kubeflow marks pods for its webhook; sparkplane has none, but tools select on it.
+    if !p.template_set {
+        c.set(label(labels::MUTATED_BY), "true");
+    }
+    c.set(label(labels::SUBMISSION_ID), submission_id);
+    let conf = &spec.spark_conf;
+    if role == Role::Executor {
+        let dynamic = match &spec.dynamic_allocation {
+            Some(d) => d.enabled,
+            None => conf
+                .get("spark.dynamicallocation.enabled")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        };
+        let instances = spec.executor.instances.or_else(|| {
+            let unset = conf
+                .get("spark.executor.instances")
+                .is_none_or(|v| v.is_empty());
+            (unset && !dynamic).then_some(1)
+        });
+        if let Some(n) = instances {
+            c.set("spark.executor.instances", n);
+        }
+    }
+    if let Some(image) = p
+        .image
+        .filter(|s| !s.is_empty())
+        .or(spec.image.as_ref().filter(|s| !s.is_empty()))
+    {
+        c.set(format!("spark.kubernetes.{r}.container.image"), image);
+    }
+    let cores = p
+        .cores
+        .or_else(|| (!conf.contains_key(&format!("spark.{r}.cores"))).then_some(1));
+    if let Some(n) = cores {
+        c.set(format!("spark.{r}.cores"), n);
+    }
+    if let Some(v) = p.core_request {
+        c.set(format!("spark.kubernetes.{r}.request.cores"), v);
+    }
+    if let Some(v) = p.core_limit {
+        c.set(format!("spark.kubernetes.{r}.limit.cores"), v);
+    }
+    let memory = p
+        .memory
+        .cloned()
+        .or_else(|| (!conf.contains_key(&format!("spark.{r}.memory"))).then(|| "1g".to_string()));
+    if let Some(v) = memory {
+        c.set(format!("spark.{r}.memory"), v);
+    }
+    if let Some(v) = p.memory_overhead {
+        c.set(format!("spark.{r}.memoryOverhead"), v);
+    }
+    if let Some(v) = p.service_account {
+        c.set(
+            format!("spark.kubernetes.authenticate.{r}.serviceAccountName"),
+            v,
+        );
+    }
+    match role {
+        Role::Driver => {
+            if let Some(v) = p.java_options {
+                c.set("spark.driver.extraJavaOptions", v);
+            }
+            if let Some(v) = &spec.driver.kubernetes_master {
+                c.set("spark.kubernetes.driver.master", v);
+            }
+        }
+        Role::Executor => {
+            if let Some(v) = spec.executor.delete_on_termination {
+                c.set("spark.kubernetes.executor.deleteOnTermination", v);
+            }
+        }
+    }
+    for (k, v) in &app.metadata.labels.clone().unwrap_or_default() {
+        // Kueue's labels stay on the SparkApplication (kubeflow does the same).
+        if !k.starts_with("kueue.x-k8s.io/") {
+            c.set(label(k), v);
+        }
+    }
+    for (k, v) in p.labels {
+        c.set(label(k), v);
+    }
+    for (k, v) in p.annotations {
+        c.set(format!("spark.kubernetes.{r}.annotation.{k}"), v);
+    }
+    if role == Role::Driver {
+        for (k, v) in &spec.driver.service_labels {
+            c.set(format!("spark.kubernetes.driver.service.label.{k}"), v);
+        }
+        for (k, v) in &spec.driver.service_annotations {
+            c.set(format!("spark.kubernetes.driver.service.annotation.{k}"), v);
+        }
+    }
+    for (k, v) in p.env_secret_key_refs {
+        c.set(
+            format!("spark.kubernetes.{r}.secretKeyRef.{k}"),
+            format!("{}:{}", v.name, v.key),
+        );
+    }
+    if role == Role::Executor {
+        if let Some(v) = p.java_options {
+            c.set("spark.executor.extraJavaOptions", v);
+        }
+    }
+    Ok(())
+}
+
+fn env_prefix(role: Role) -> &'static str {
+    match role {
+        Role::Driver => "spark.kubernetes.driverEnv.",
+        Role::Executor => "spark.executorEnv.",
+    }
+}
+
+fn env_confs(c: &mut Confs, role: Role, vars: &BTreeMap<String, String>) {
+    for (k, v) in vars {
+        c.set(format!("{}{k}", env_prefix(role)), v);
+    }
+}
+
+fn secret_confs(c: &mut Confs, role: Role, secrets: &[SecretInfo]) {
+    let r = role.conf_word();
+    for s in secrets {
+        c.set(format!("spark.kubernetes.{r}.secrets.{}", s.name), &s.path);
+        let file = |f: &str| format!("{}/{f}", s.path.trim_end_matches('/'));
+        match s.secret_type {
+            SecretType::GCPServiceAccount => c.set(
+                format!("{}GOOGLE_APPLICATION_CREDENTIALS", env_prefix(role)),
+                file("key.json"),
+            ),
+            SecretType::HadoopDelegationToken => c.set(
+                format!("{}HADOOP_TOKEN_FILE_LOCATION", env_prefix(role)),
+                file("hadoop.token"),
+            ),
+            SecretType::Generic => {}
+        }
+    }
+}
+
+/// Volumes named `spark-local-dir-*` become Spark's own volume settings, so that Spark uses
+/// them as local directories; every other volume goes into the pod directly
+/// ([`super::pod_patch`]).
+fn local_volume_confs(
+    c: &mut Confs,
+    role: Role,
+    volumes: &[Volume],
+    mounts: &[VolumeMount],
+) -> Result<(), RenderError> {
+    let r = role.conf_word();
+    for (i, m) in mounts.iter().enumerate() {
+        if !m.name.starts_with(LOCAL_DIR_PREFIX) {
+            continue;
+        }
+        let path = format!("spec.{r}.volumeMounts[{i}]");
+        let Some(v) = volumes.iter().find(|v| v.name == m.name) else {
+            return Err(RenderError::field(
+                format!("{path}.name"),
+                format!("no volume named {} in spec.volumes", m.name),
+            ));
+        };
+        let (kind, options): (&str, Vec<(&str, String)>) = if let Some(e) = &v.empty_dir {
+            let mut o = vec![];
+            if let Some(s) = &e.size_limit {
+                o.push(("sizeLimit", s.0.clone()));
+            }
+            if let Some(m) = e.medium.as_ref().filter(|m| !m.is_empty()) {
+                o.push(("medium", m.clone()));
+            }
+            ("emptyDir", o)
+        } else if let Some(h) = &v.host_path {
+            let mut o = vec![("path", h.path.clone())];
+            if let Some(t) = &h.type_ {
+                o.push(("type", t.clone()));
+            }
+            ("hostPath", o)
+        } else if let Some(n) = &v.nfs {
+            let mut o = vec![("path", n.path.clone()), ("server", n.server.clone())];
+            if n.read_only == Some(true) {
+                o.push(("readOnly", "true".into()));
+            }
+            ("nfs", o)
+        } else if let Some(p) = &v.persistent_volume_claim {
+            let mut o = vec![("claimName", p.claim_name.clone())];
+            if p.read_only == Some(true) {
+                o.push(("readOnly", "true".into()));
+            }
+            ("persistentVolumeClaim", o)
+        } else {
+            return Err(RenderError::field(
+                format!("{path}.name"),
+                format!(
+                    "volume {} is a Spark local directory (named {LOCAL_DIR_PREFIX}*), which \
+                     must be an emptyDir, hostPath, nfs or persistentVolumeClaim volume",
+                    m.name
+                ),
+            ));
+        };
+        let base = format!("spark.kubernetes.{r}.volumes.{kind}.{}", m.name);
+        if !m.mount_path.is_empty() {
+            c.set(format!("{base}.mount.path"), &m.mount_path);
+        }
+        if let Some(s) = m.sub_path.as_ref().filter(|s| !s.is_empty()) {
+            c.set(format!("{base}.mount.subPath"), s);
+        }
+        if m.read_only == Some(true) {
+            c.set(format!("{base}.mount.readOnly"), "true");
+        }
+        for (k, v) in options {
+            c.set(format!("{base}.options.{k}"), v);
+        }
+    }
+    Ok(())
+}
