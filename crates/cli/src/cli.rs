@@ -34,6 +34,8 @@ pub enum Command {
     Crd(CrdArgs),
     /// Print, offline, the Kubernetes objects the operator creates for a SparkApplication.
     Render(RenderArgs),
+    /// Run the operator: SparkApplication controllers against a Kubernetes cluster.
+    Operator(Box<OperatorArgs>),
     /// (internal) Supervise a local cluster's processes.
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -232,6 +234,60 @@ pub struct RenderArgs {
     /// The UI Ingress's class.
     #[arg(long)]
     pub ingress_class_name: Option<String>,
+}
+
+/// `operator`.
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// The Kubernetes API server (default: from the kubeconfig or the pod's service account).
+    #[arg(long, env = "SPARKPLANE_KUBE_API")]
+    pub kube_api: Option<String>,
+    /// Namespaces to watch (repeat the flag; default: all).
+    #[arg(long = "namespace", short = 'n')]
+    pub namespaces: Vec<String>,
+    /// Address of the metrics and health endpoints.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub metrics_addr: std::net::SocketAddr,
+    /// The API server URL drivers use to create their executors.
+    #[arg(long, default_value = "https://kubernetes.default.svc")]
+    pub driver_master: String,
+    /// Status reconciles run at once.
+    #[arg(long, default_value_t = 16)]
+    pub status_workers: u16,
+    /// Submissions created at once (apart from status reconciles).
+    #[arg(long, default_value_t = 16)]
+    pub submit_workers: usize,
+    /// Seconds a just-submitted driver pod may be missing before the application fails.
+    #[arg(long, default_value_t = 10)]
+    pub driver_pod_creation_grace_period: u64,
+    /// Seconds a driver image may fail to pull before the application fails.
+    #[arg(long, default_value_t = 300)]
+    pub image_pull_timeout: u64,
+    /// Seconds a driver may find no node before the application fails (default: no limit).
+    #[arg(long)]
+    pub unschedulable_timeout: Option<u64>,
+    /// The longest delay between retries, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub max_retry_delay: u64,
+    /// The most executors recorded in an application's status.
+    #[arg(long, default_value_t = 1000)]
+    pub max_tracked_executors: usize,
+    /// Time to live, in seconds, of terminated applications that set none.
+    #[arg(long)]
+    pub default_ttl: Option<u64>,
+    /// Do not create Services for the Spark UI.
+    #[arg(long)]
+    pub no_ui_service: bool,
+    /// Create a UI Ingress at this URL (`{{$appName}}`, `{{$appNamespace}}`).
+    #[arg(long)]
+    pub ingress_url_format: Option<String>,
+    /// The UI Ingress class.
+    #[arg(long)]
+    pub ingress_class_name: Option<String>,
+    /// Take part in leader election through this Lease (`namespace/name`); only the leader
+    /// reconciles.
+    #[arg(long)]
+    pub leader_election_lease: Option<String>,
 }
 
 /// Formats for printed Kubernetes objects.

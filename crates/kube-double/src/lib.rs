@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 pub use route::Route;
 pub use selector::Selector;
-pub use server::RecordedRequest;
+pub use server::{Fault, RecordedRequest};
 pub use store::{merge_patch, ApiError, EventType, PatchKind, Store};
 
 use server::Shared;
@@ -121,6 +121,16 @@ impl KubeDouble {
             }
             None => vec![],
         }
+    }
+
+    /// Makes matching requests fail or wait (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault);
+    }
+
+    /// Drops every fault not yet spent.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
     }
 
     /// Plays the kubelet: merges `status` into an object's status (watchers see it).

@@ -70,6 +70,7 @@ pub fn kind_of(plural: &str) -> String {
         "statefulsets" => "StatefulSet".into(),
         "deployments" => "Deployment".into(),
         "leases" => "Lease".into(),
+        "ingresses" => "Ingress".into(),
         "sparkapplications" => "SparkApplication".into(),
         "scheduledsparkapplications" => "ScheduledSparkApplication".into(),
         "sparkclusters" => "SparkCluster".into(),

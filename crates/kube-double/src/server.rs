@@ -37,7 +37,25 @@ pub struct RecordedRequest {
     pub body: Value,
 }
 
+/// A fault to inject: requests whose method and path match get `code` (or wait `delay`
+/// first) instead of the normal answer, `times` times.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// The method to match (`POST`, ...); `None` for any.
+    pub method: Option<String>,
+    /// A part of the path to match.
+    pub path_contains: String,
+    /// The HTTP code to answer with (409, 410, 429, 500, 503, ...); `None` to answer
+    /// normally after the delay.
+    pub code: Option<u16>,
+    /// How long to wait before answering (a slow or hanging API server).
+    pub delay: std::time::Duration,
+    /// How many matching requests get the fault.
+    pub times: u32,
+}
+
 pub(crate) struct Shared {
+    faults: Mutex<Vec<Fault>>,
     store: Mutex<Store>,
     requests: Mutex<Vec<RecordedRequest>>,
     events: broadcast::Sender<Event>,
@@ -51,9 +69,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Drops every fault.
+    pub(crate) fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
+    /// Adds a fault.
+    pub(crate) fn inject(&self, fault: Fault) {
+        lock(&self.faults).push(fault);
+    }
+
     pub(crate) fn new(record_to: Option<std::fs::File>) -> Arc<Shared> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Shared {
+            faults: Mutex::new(Vec::new()),
             store: Mutex::new(Store::default()),
             requests: Mutex::new(Vec::new()),
             events,
@@ -165,6 +194,39 @@ pub(crate) async fn handle(
         );
     }
     lock(&shared.requests).push(recorded);
+    let fault = {
+        let mut faults = lock(&shared.faults);
+        let found = faults.iter_mut().find(|f| {
+            f.times > 0
+                && f.method.as_deref().is_none_or(|m| m == method.as_str())
+                && uri.path().contains(&f.path_contains)
+        });
+        found.map(|f| {
+            f.times -= 1;
+            f.clone()
+        })
+    };
+    if let Some(f) = fault {
+        if !f.delay.is_zero() {
+            tokio::time::sleep(f.delay).await;
+        }
+        if let Some(code) = f.code {
+            let reason = match code {
+                409 => "Conflict",
+                410 => "Expired",
+                429 => "TooManyRequests",
+                500 => "InternalError",
+                503 => "ServiceUnavailable",
+                504 => "Timeout",
+                _ => "Injected",
+            };
+            return error(&ApiError {
+                code,
+                reason,
+                message: format!("injected fault: {code}"),
+            });
+        }
+    }
 
     let Some(route) = Route::parse(uri.path()) else {
         return discovery(uri.path());

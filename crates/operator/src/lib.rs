@@ -9,6 +9,12 @@
 
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod controller;
+pub mod error;
+pub mod http;
+pub mod leader;
 pub mod lifecycle;
+pub mod metrics;
 pub mod render;
 pub mod scheduled;

@@ -5,6 +5,7 @@ mod app;
 mod cluster;
 mod crd;
 mod internal;
+mod operator;
 mod render;
 mod spark;
 mod submit;
@@ -22,6 +23,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Submit(args) => submit::run(*args).await,
         Command::Crd(args) => crd::run(&args),
         Command::Render(args) => render::run(&args),
+        Command::Operator(args) => operator::run(*args).await,
         Command::Supervise(args) => internal::supervise(&args).await,
         Command::AppRunner(args) => internal::app_runner(&args).await,
     }

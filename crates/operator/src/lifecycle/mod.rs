@@ -75,7 +75,7 @@ pub enum Driver {
     /// The pod does not exist (confirmed with a live read).
     Missing,
     /// The pod.
-    Found(PodSummary),
+    Found(Box<PodSummary>),
 }
 
 /// Everything [`decide`] reads.
@@ -350,7 +350,7 @@ impl Builder<'_> {
                 self.set_state(State::Failing, Some(format!("driver pod {name} not found")));
                 return;
             }
-            Driver::Found(p) => p.clone(),
+            Driver::Found(p) => (**p).clone(),
         };
         if let Some(id) = &pod.spark_app_id {
             self.status.spark_application_id = Some(id.clone());

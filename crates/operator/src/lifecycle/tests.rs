@@ -69,6 +69,10 @@ fn pod(phase: Phase) -> PodSummary {
     }
 }
 
+fn found(p: PodSummary) -> Driver {
+    Driver::Found(Box::new(p))
+}
+
 fn run(a: &SparkApplication, driver: Driver, now: i64) -> Decision {
     run_with(a, driver, now, true, &Settings::default())
 }
@@ -159,13 +163,13 @@ fn driver_phases_map_to_states() {
     ];
     let a = with_status(app(""), |st| submitted(st, 0, true));
     for (p, want) in cases {
-        let d = run(&a, Driver::Found(p.clone()), 1);
+        let d = run(&a, found(p.clone()), 1);
         assert_eq!(d.status.application_state.state, want, "{p:?}");
         assert_eq!(d.status.spark_application_id.as_deref(), Some("spark-1"));
     }
     let failed = run(
         &a,
-        Driver::Found(PodSummary {
+        found(PodSummary {
             terminated: Some(term(137)),
             ..pod(Phase::Failed)
         }),
@@ -319,7 +323,7 @@ fn image_pull_failures_fail_after_the_timeout_with_the_reason() {
         ..pod(Phase::Pending)
     };
     let a = with_status(app(""), |st| submitted(st, 0, true));
-    let first = run(&a, Driver::Found(pulling.clone()), 20);
+    let first = run(&a, found(pulling.clone()), 20);
     assert_eq!(first.status.application_state.state, S::Submitted);
     assert!(conditions::is_true(
         &first.status.conditions,
@@ -328,9 +332,9 @@ fn image_pull_failures_fail_after_the_timeout_with_the_reason() {
     assert_eq!(first.requeue_after, Some(Duration::from_secs(300)));
     let mut later = a.clone();
     later.status = Some(first.status.clone());
-    let still = run(&later, Driver::Found(pulling.clone()), 200);
+    let still = run(&later, found(pulling.clone()), 200);
     assert_eq!(still.requeue_after, Some(Duration::from_secs(120)));
-    let end = run(&later, Driver::Found(pulling), 320);
+    let end = run(&later, found(pulling), 320);
     assert_eq!(end.status.application_state.state, S::Failing);
     assert!(end
         .status
@@ -348,10 +352,7 @@ fn image_pull_failures_fail_after_the_timeout_with_the_reason() {
         ..pod(Phase::Pending)
     };
     assert_eq!(
-        run(&a, Driver::Found(invalid), 1)
-            .status
-            .application_state
-            .state,
+        run(&a, found(invalid), 1).status.application_state.state,
         S::Failing
     );
 }
@@ -364,15 +365,15 @@ fn unschedulable_drivers_fail_only_when_a_timeout_is_set() {
         ..pod(Phase::Pending)
     };
     let a = with_status(app(""), |st| submitted(st, 0, true));
-    let d = run(&a, Driver::Found(stuck.clone()), 10_000);
+    let d = run(&a, found(stuck.clone()), 10_000);
     assert_eq!(d.status.application_state.state, S::Submitted);
     let settings = Settings {
         unschedulable_timeout: Some(Duration::from_secs(600)),
         ..Settings::default()
     };
-    let d = run_with(&a, Driver::Found(stuck.clone()), 599, true, &settings);
+    let d = run_with(&a, found(stuck.clone()), 599, true, &settings);
     assert_eq!(d.status.application_state.state, S::Submitted);
-    let d = run_with(&a, Driver::Found(stuck), 601, true, &settings);
+    let d = run_with(&a, found(stuck), 601, true, &settings);
     assert_eq!(d.status.application_state.state, S::Failing);
     assert!(d
         .status
@@ -472,7 +473,7 @@ fn executor_state_is_bounded() {
     };
     let d = decide(&Input {
         app: &a,
-        driver: Driver::Found(pod(Phase::Running)),
+        driver: found(pod(Phase::Running)),
         executors: execs,
         run_objects_gone: true,
         now: t(1),

@@ -1,0 +1,186 @@
+//! The SparkApplication controller: the shell around [`crate::lifecycle::decide`] and
+//! [`crate::render::render`].
+//!
+//! Applications are watched as untyped objects and parsed one by one, so a malformed one
+//! gets a status naming its field instead of breaking the watch for everyone. Driver and
+//! executor pods are cached (only those labelled as launched by the operator, and only the
+//! fields the lifecycle reads). Status tracking runs on the controller's workers; creating a
+//! submission's objects runs on a separate pool, so a burst of new applications never
+//! delays status updates of running ones.
+
+mod objects;
+mod reconcile;
+mod status;
+mod submit;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{ApiResource, DynamicObject};
+use kube::runtime::controller::Controller;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client};
+use tokio::sync::Semaphore;
+
+use crate::lifecycle::Settings;
+use crate::metrics::Metrics;
+use crate::render::{labels, UiOptions};
+
+/// The operator's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Namespaces to watch; empty for all.
+    pub namespaces: Vec<String>,
+    /// Lifecycle timeouts and limits.
+    pub lifecycle: Settings,
+    /// UI Service and Ingress.
+    pub ui: UiOptions,
+    /// The API server URL drivers are told.
+    pub master: String,
+    /// Status reconciles run at once.
+    pub status_workers: u16,
+    /// Submissions created at once.
+    pub submit_workers: usize,
+    /// The name Events are reported under.
+    pub reporter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            namespaces: Vec::new(),
+            lifecycle: Settings::default(),
+            ui: UiOptions::default(),
+            master: "https://kubernetes.default.svc".into(),
+            status_workers: 16,
+            submit_workers: 16,
+            reporter: "sparkplane-operator".into(),
+        }
+    }
+}
+
+/// What reconciles share.
+pub struct Context {
+    pub(crate) client: Client,
+    pub(crate) config: Config,
+    pub(crate) pods: Store<Pod>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) recorder: Recorder,
+    pub(crate) submit_slots: Arc<Semaphore>,
+    pub(crate) in_flight: Mutex<HashSet<ObjectRef<DynamicObject>>>,
+}
+
+/// The API resource of SparkApplication.
+pub fn app_resource() -> ApiResource {
+    ApiResource::erase::<sparkplane_api::SparkApplication>(&())
+}
+
+/// Keeps only what the lifecycle reads of a pod: a cache of 60,000 pods stays small.
+fn slim(pod: &mut Pod) {
+    pod.metadata.managed_fields = None;
+    pod.metadata.annotations = None;
+    pod.metadata.owner_references = None;
+    pod.spec = None;
+    if let Some(st) = pod.status.as_mut() {
+        st.host_ip = None;
+        st.host_ips = None;
+        st.pod_ips = None;
+        st.start_time = None;
+        st.qos_class = None;
+        for list in [&mut st.container_statuses, &mut st.init_container_statuses] {
+            for c in list.iter_mut().flatten() {
+                c.image = String::new();
+                c.image_id = String::new();
+                c.container_id = None;
+                c.last_state = None;
+                c.volume_mounts = None;
+                c.resources = None;
+                c.allocated_resources = None;
+            }
+        }
+    }
+}
+
+/// Runs the controller until `shutdown` resolves: one watch of applications and one of
+/// pods per namespace (or one of each for all namespaces).
+pub async fn run(
+    client: Client,
+    config: Config,
+    metrics: Arc<Metrics>,
+    ready: Arc<std::sync::atomic::AtomicBool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + Clone + 'static,
+) {
+    let namespaces: Vec<Option<String>> = if config.namespaces.is_empty() {
+        vec![None]
+    } else {
+        config.namespaces.iter().cloned().map(Some).collect()
+    };
+    let reporter = Reporter {
+        controller: config.reporter.clone(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let submit_slots = Arc::new(Semaphore::new(config.submit_workers.max(1)));
+    let mut tasks = Vec::new();
+    for ns in namespaces {
+        let (reader, writer) = reflector::store::<Pod>();
+        let ctx = Arc::new(Context {
+            client: client.clone(),
+            config: config.clone(),
+            pods: reader,
+            metrics: metrics.clone(),
+            recorder: recorder.clone(),
+            submit_slots: submit_slots.clone(),
+            in_flight: Mutex::new(HashSet::new()),
+        });
+        let pod_api: Api<Pod> = match &ns {
+            Some(n) => Api::namespaced(client.clone(), n),
+            None => Api::all(client.clone()),
+        };
+        let pod_config =
+            watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
+        let pods = reflector::reflector(
+            writer,
+            watcher(pod_api, pod_config).default_backoff().modify(slim),
+        )
+        .touched_objects();
+        let ar = app_resource();
+        let api: Api<DynamicObject> = match &ns {
+            Some(n) => Api::namespaced_with(client.clone(), n, &ar),
+            None => Api::all_with(client.clone(), &ar),
+        };
+        let controller = Controller::new_with(api, watcher::Config::default(), ar.clone())
+            .with_config(
+                kube::runtime::controller::Config::default().concurrency(config.status_workers),
+            )
+            .watches_stream(pods, app_of_pod)
+            .graceful_shutdown_on(shutdown.clone());
+        let ready = ready.clone();
+        tasks.push(tokio::spawn(async move {
+            ready.store(true, std::sync::atomic::Ordering::SeqCst);
+            controller
+                .run(reconcile::reconcile, reconcile::error_policy, ctx)
+                .for_each(|_| async {})
+                .await;
+        }));
+    }
+    for t in tasks {
+        // A task ends only at shutdown; a panic in one is not hidden from the others.
+        let _ = t.await;
+    }
+}
+
+/// The application a pod belongs to, by its `app-name` label.
+fn app_of_pod(pod: Pod) -> Option<ObjectRef<DynamicObject>> {
+    let name = pod.metadata.labels.as_ref()?.get(labels::APP_NAME)?;
+    let ns = pod.metadata.namespace.as_deref()?;
+    Some(ObjectRef::new_with(name, app_resource()).within(ns))
+}
+
+/// How long to wait before retrying after an error.
+pub(crate) const ERROR_REQUEUE: Duration = Duration::from_secs(2);

@@ -1,0 +1,295 @@
+//! One reconcile: parse, observe, decide, write, act.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{DeleteParams, DynamicObject};
+use kube::runtime::controller::Action as Requeue;
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, Resource, ResourceExt};
+use sparkplane_api::v1beta2::{
+    ApplicationState, ApplicationStateType as State, SparkApplicationStatus,
+};
+use sparkplane_api::{parse_value, Manifest, Problem, SparkApplication};
+
+use super::{objects, status, submit, Context, ERROR_REQUEUE};
+use crate::error::OperatorError;
+use crate::lifecycle::pod::PodSummary;
+use crate::lifecycle::{conditions, decide, Action, Driver, Input};
+use crate::metrics::TransitionLabels;
+use crate::render::labels;
+
+/// How often an application is looked at without any event, as a safety net.
+const RESYNC: Duration = Duration::from_secs(300);
+
+/// Reconciles one SparkApplication.
+pub async fn reconcile(
+    obj: Arc<DynamicObject>,
+    ctx: Arc<Context>,
+) -> Result<Requeue, OperatorError> {
+    ctx.metrics.reconciles.inc();
+    if obj.metadata.deletion_timestamp.is_some() {
+        return Ok(Requeue::await_change());
+    }
+    let ns = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let api = status::apps(&ctx, &ns);
+    let source = format!("SparkApplication {ns}/{name}");
+    let mut value = serde_json::to_value(&*obj).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
+        m.insert("kind".into(), "SparkApplication".into());
+    }
+    let app = match parse_value(&source, value) {
+        Ok((Manifest::SparkApplication(a), _)) => *a,
+        Ok(_) => return Ok(Requeue::await_change()),
+        Err(problems) => {
+            invalid(&ctx, &api, &obj, &problems).await?;
+            return Ok(Requeue::await_change());
+        }
+    };
+    let before = app.status.clone().unwrap_or_default();
+    let state = before.application_state.state;
+    let submitted = conditions::is_true(&before.conditions, conditions::SUBMITTED);
+    let driver = match state {
+        State::Submitted | State::Running | State::Unknown if submitted => {
+            observe_driver(&ctx, &ns, &before).await?
+        }
+        _ => Driver::NotLooked,
+    };
+    let executors = match &driver {
+        Driver::Found(_) => executors(&ctx, &ns, &name, before.submission_id.as_deref()),
+        _ => Vec::new(),
+    };
+    let needs_gone_check = matches!(
+        state,
+        State::Succeeding
+            | State::Failing
+            | State::PendingRerun
+            | State::Invalidating
+            | State::Suspending
+            | State::Running
+            | State::Submitted
+            | State::Unknown
+    );
+    let run_objects_gone = !needs_gone_check || objects::driver_pods(&ctx, &app).is_empty();
+    let decision = decide(&Input {
+        app: &app,
+        driver,
+        executors,
+        run_objects_gone,
+        now: Timestamp::now(),
+        settings: &ctx.config.lifecycle,
+    });
+    if decision.status != before {
+        status::replace(&api, &obj, &decision.status).await?;
+    }
+    if let Some(t) = &decision.transition {
+        record_transition(&ctx, &app, &before, &decision.status, t).await;
+    }
+    for action in &decision.actions {
+        match action {
+            Action::Submit {
+                submission_id,
+                attempt,
+            } => {
+                let mut next = app.clone();
+                next.status = Some(decision.status.clone());
+                submit::spawn(ctx.clone(), next, submission_id.clone(), *attempt);
+            }
+            Action::DeleteRunObjects => objects::delete_run_objects(&ctx, &app).await?,
+            Action::DeleteApplication => {
+                match api.delete(&name, &DeleteParams::background()).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(OperatorError::kube(format!("delete {name}"), e)),
+                }
+                return Ok(Requeue::await_change());
+            }
+        }
+    }
+    // Until the driver objects exist, look again soon: a submission that failed on a
+    // transient error is retried from here.
+    let creating = decision.status.application_state.state == State::Submitted
+        && !conditions::is_true(&decision.status.conditions, conditions::SUBMITTED);
+    let after = match decision.requeue_after {
+        Some(d) => d,
+        None if creating => ERROR_REQUEUE,
+        None if status::is_final(&decision.status) => return Ok(Requeue::await_change()),
+        None => RESYNC,
+    };
+    Ok(Requeue::requeue(after))
+}
+
+/// Reads the driver: from the cache, and when the cache has none, from the API, so that a
+/// cache behind the API never fails an application.
+async fn observe_driver(
+    ctx: &Context,
+    ns: &str,
+    status: &SparkApplicationStatus,
+) -> Result<Driver, OperatorError> {
+    let Some(pod_name) = status.driver_info.pod_name.clone() else {
+        return Ok(Driver::Missing);
+    };
+    let ours = |p: &Pod| {
+        p.labels().get(labels::SUBMISSION_ID).map(String::as_str) == status.submission_id.as_deref()
+    };
+    if let Some(p) = ctx.pods.get(&ObjectRef::new(&pod_name).within(ns)) {
+        if ours(&p) {
+            return Ok(Driver::Found(Box::new(PodSummary::of(&p))));
+        }
+    }
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
+    match pods.get_opt(&pod_name).await {
+        Ok(Some(p)) if ours(&p) => Ok(Driver::Found(Box::new(PodSummary::of(&p)))),
+        Ok(_) => Ok(Driver::Missing),
+        Err(e) => Err(OperatorError::kube(
+            format!("read driver pod {pod_name}"),
+            e,
+        )),
+    }
+}
+
+fn executors(ctx: &Context, ns: &str, app: &str, submission: Option<&str>) -> Vec<PodSummary> {
+    ctx.pods
+        .state()
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .filter(|p| {
+            let l = p.labels();
+            l.get(labels::APP_NAME).map(String::as_str) == Some(app)
+                && l.get(labels::SPARK_ROLE).map(String::as_str) == Some("executor")
+                && l.get(labels::SUBMISSION_ID).map(String::as_str) == submission
+        })
+        .map(|p| PodSummary::of(p))
+        .collect()
+}
+
+async fn record_transition(
+    ctx: &Context,
+    app: &SparkApplication,
+    before: &SparkApplicationStatus,
+    after: &SparkApplicationStatus,
+    t: &crate::lifecycle::Transition,
+) {
+    let labels = TransitionLabels {
+        from: t.from.to_string(),
+        to: t.to.to_string(),
+    };
+    ctx.metrics.transitions.get_or_create(&labels).inc();
+    // Latency of each transition, measured from the submission it belongs to.
+    if let Some(start) = before
+        .last_submission_attempt_time
+        .as_ref()
+        .or(after.last_submission_attempt_time.as_ref())
+    {
+        let secs = Timestamp::now()
+            .duration_since(start.0)
+            .as_secs_f64()
+            .max(0.0);
+        ctx.metrics
+            .transition_latency
+            .get_or_create(&labels)
+            .observe(secs);
+    }
+    if t.to == State::Running {
+        if let Some(c) = &app.metadata.creation_timestamp {
+            let secs = Timestamp::now().duration_since(c.0).as_secs_f64().max(0.0);
+            ctx.metrics.start_latency.observe(secs);
+        }
+    }
+    tracing::info!(
+        app = %app.metadata.name.as_deref().unwrap_or_default(),
+        namespace = %app.metadata.namespace.as_deref().unwrap_or_default(),
+        from = %t.from,
+        to = %t.to,
+        "state change"
+    );
+    let ev = Event {
+        type_: if t.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        },
+        reason: t.reason.clone(),
+        note: Some(submit::truncate(&t.message)),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&ev, &app.object_ref(&())).await {
+        tracing::warn!(error = %e, "cannot record an event");
+    }
+}
+
+/// Marks an application the operator cannot read as FAILED, naming every field at fault.
+async fn invalid(
+    ctx: &Context,
+    api: &Api<DynamicObject>,
+    obj: &DynamicObject,
+    problems: &[Problem],
+) -> Result<(), OperatorError> {
+    let message = problems
+        .iter()
+        .filter(|p| p.is_error())
+        .map(|p| {
+            if p.path.is_empty() {
+                p.message.clone()
+            } else {
+                format!("{}: {}", p.path, p.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut st: SparkApplicationStatus = obj
+        .data
+        .get("status")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default();
+    if st.application_state.state == State::Failed
+        && st.application_state.error_message.as_deref() == Some(message.as_str())
+    {
+        return Ok(());
+    }
+    st.application_state = ApplicationState {
+        state: State::Failed,
+        error_message: Some(format!("invalid SparkApplication: {message}")),
+    };
+    st.observed_generation = obj.metadata.generation;
+    st.observed_spec_hash = None;
+    conditions::set(
+        &mut st.conditions,
+        conditions::TERMINATED,
+        true,
+        "Invalid",
+        message.clone(),
+        Timestamp::now(),
+        obj.metadata.generation,
+    );
+    if st.termination_time.is_none() {
+        st.termination_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            Timestamp::now(),
+        ));
+    }
+    status::replace(api, obj, &st).await?;
+    ctx.metrics.invalid_applications.inc();
+    let ev = Event {
+        type_: EventType::Warning,
+        reason: "SparkApplicationInvalid".into(),
+        note: Some(submit::truncate(&message)),
+        action: "Validate".into(),
+        secondary: None,
+    };
+    let reference = obj.object_ref(&super::app_resource());
+    let _ = ctx.recorder.publish(&ev, &reference).await;
+    Ok(())
+}
+
+/// After an error: count it and try again shortly.
+pub fn error_policy(_obj: Arc<DynamicObject>, e: &OperatorError, ctx: Arc<Context>) -> Requeue {
+    ctx.metrics.error(e.kind());
+    tracing::warn!(error = %e, "reconcile failed; retrying");
+    Requeue::requeue(ERROR_REQUEUE)
+}

@@ -1,0 +1,76 @@
+//! Writing a SparkApplication's status: replaced whole with the resource version read, so
+//! a status computed from a stale view is refused (409) instead of overwriting a newer one.
+
+use kube::api::{DynamicObject, PostParams};
+use kube::Api;
+use serde_json::json;
+use sparkplane_api::v1beta2::{ApplicationStateType as State, SparkApplicationStatus};
+
+use super::{app_resource, Context};
+use crate::error::OperatorError;
+
+/// The applications of `ns`.
+pub fn apps(ctx: &Context, ns: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(ctx.client.clone(), ns, &app_resource())
+}
+
+/// Replaces the status of `obj` (at its resource version) with `status`.
+pub async fn replace(
+    api: &Api<DynamicObject>,
+    obj: &DynamicObject,
+    status: &SparkApplicationStatus,
+) -> Result<(), OperatorError> {
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let mut body = DynamicObject::new(&name, &app_resource());
+    body.metadata.namespace = obj.metadata.namespace.clone();
+    body.metadata.resource_version = obj.metadata.resource_version.clone();
+    body.data = json!({ "status": status });
+    api.replace_status(&name, &PostParams::default(), &body)
+        .await
+        .map_err(|e| OperatorError::kube(format!("write status of {name}"), e))?;
+    Ok(())
+}
+
+/// Reads the current status of `name`, lets `change` edit it, and writes it back; retried
+/// on conflicts. `change` returns false to write nothing (the status moved on).
+pub async fn update(
+    api: &Api<DynamicObject>,
+    name: &str,
+    mut change: impl FnMut(&mut SparkApplicationStatus) -> bool,
+) -> Result<(), OperatorError> {
+    for _ in 0..5 {
+        let Some(obj) = api
+            .get_opt(name)
+            .await
+            .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
+        else {
+            return Ok(());
+        };
+        let mut status: SparkApplicationStatus = obj
+            .data
+            .get("status")
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .unwrap_or_default();
+        if !change(&mut status) {
+            return Ok(());
+        }
+        match replace(api, &obj, &status).await {
+            Err(OperatorError::Kube {
+                source: kube::Error::Api(s),
+                ..
+            }) if s.code == 409 => continue,
+            other => return other,
+        }
+    }
+    Err(OperatorError::Config(format!(
+        "status of {name} kept changing under five attempts to write it"
+    )))
+}
+
+/// Whether a status says the application ended for good.
+pub fn is_final(status: &SparkApplicationStatus) -> bool {
+    matches!(
+        status.application_state.state,
+        State::Completed | State::Failed
+    )
+}

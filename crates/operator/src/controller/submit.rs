@@ -1,0 +1,161 @@
+//! Creating a submission's objects on the submission pool, apart from status tracking.
+
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::api::DynamicObject;
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::reflector::ObjectRef;
+use kube::Resource;
+use sparkplane_api::v1beta2::{ApplicationState, ApplicationStateType as State};
+use sparkplane_api::SparkApplication;
+
+use super::objects::{self, CreateFailure};
+use super::{app_resource, status, Context};
+use crate::lifecycle::conditions;
+use crate::render::{render, RenderOptions};
+
+/// Starts creating submission `submission_id` of `app`, unless it is under way already.
+pub fn spawn(ctx: Arc<Context>, app: SparkApplication, submission_id: String, attempt: u32) {
+    let ns = app.metadata.namespace.clone().unwrap_or_default();
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let key = ObjectRef::<DynamicObject>::new_with(&name, app_resource()).within(&ns);
+    {
+        let Ok(mut in_flight) = ctx.in_flight.lock() else {
+            return;
+        };
+        if !in_flight.insert(key.clone()) {
+            return;
+        }
+    }
+    ctx.metrics.submit_queue_depth.inc();
+    tokio::spawn(async move {
+        let permit = ctx.submit_slots.clone().acquire_owned().await;
+        ctx.metrics.submit_queue_depth.dec();
+        ctx.metrics.submissions_in_flight.inc();
+        if let Err(e) = run(&ctx, &app, &submission_id, attempt).await {
+            tracing::warn!(app = %name, namespace = %ns, error = %e, "submission not finished; it is retried");
+            ctx.metrics.error(e.kind());
+        }
+        ctx.metrics.submissions_in_flight.dec();
+        drop(permit);
+        if let Ok(mut in_flight) = ctx.in_flight.lock() {
+            in_flight.remove(&key);
+        }
+    });
+}
+
+async fn run(
+    ctx: &Context,
+    app: &SparkApplication,
+    submission_id: &str,
+    attempt: u32,
+) -> Result<(), crate::error::OperatorError> {
+    let ns = app.metadata.namespace.clone().unwrap_or_default();
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let api = status::apps(ctx, &ns);
+    let options = RenderOptions {
+        master: ctx.config.master.clone(),
+        submission_id: submission_id.to_string(),
+        attempt,
+        now_millis: Timestamp::now().as_millisecond(),
+        ui: ctx.config.ui.clone(),
+        ..RenderOptions::default()
+    };
+    let outcome = match render(app, &options) {
+        Err(e) => Err(CreateFailure::Permanent(e.to_string())),
+        Ok(rendered) => objects::create(ctx, &ns, submission_id, rendered).await,
+    };
+    match outcome {
+        Ok(rendered) => {
+            let created = app.metadata.creation_timestamp.clone();
+            let mut first = false;
+            status::update(&api, &name, |st| {
+                if st.submission_id.as_deref() != Some(submission_id)
+                    || conditions::is_true(&st.conditions, conditions::SUBMITTED)
+                {
+                    return false;
+                }
+                first = true;
+                let now = Timestamp::now();
+                conditions::set(
+                    &mut st.conditions,
+                    conditions::SUBMITTED,
+                    true,
+                    "DriverCreated",
+                    format!("driver pod {}", rendered.driver_pod_name()),
+                    now,
+                    app.metadata.generation,
+                );
+                let info = &mut st.driver_info;
+                info.pod_name = Some(rendered.driver_pod_name().to_string());
+                if let Some((svc, port)) = &rendered.ui_service {
+                    info.web_ui_service_name = Some(svc.clone());
+                    info.web_ui_port = Some(*port);
+                    info.web_ui_address = Some(format!("{svc}.{ns}.svc:{port}"));
+                }
+                if let Some((ing, url)) = &rendered.ui_ingress {
+                    info.web_ui_ingress_name = Some(ing.clone());
+                    info.web_ui_ingress_address = Some(url.clone());
+                }
+                true
+            })
+            .await?;
+            if first {
+                if let Some(c) = created {
+                    let secs = Timestamp::now().duration_since(c.0).as_secs_f64();
+                    ctx.metrics.submit_latency.observe(secs.max(0.0));
+                }
+            }
+            Ok(())
+        }
+        Err(CreateFailure::Permanent(message)) => {
+            status::update(&api, &name, |st| {
+                if st.submission_id.as_deref() != Some(submission_id)
+                    || st.application_state.state != State::Submitted
+                {
+                    return false;
+                }
+                st.application_state = ApplicationState {
+                    state: State::SubmissionFailed,
+                    error_message: Some(message.clone()),
+                };
+                // Only runs that started count as executions.
+                st.execution_attempts = (st.execution_attempts - 1).max(0);
+                conditions::set(
+                    &mut st.conditions,
+                    conditions::SUBMITTED,
+                    false,
+                    "SubmissionFailed",
+                    message.clone(),
+                    Timestamp::now(),
+                    app.metadata.generation,
+                );
+                true
+            })
+            .await?;
+            let ev = Event {
+                type_: EventType::Warning,
+                reason: "SparkApplicationSubmissionFailed".into(),
+                note: Some(truncate(&message)),
+                action: "Submit".into(),
+                secondary: None,
+            };
+            let _ = ctx.recorder.publish(&ev, &app.object_ref(&())).await;
+            Ok(())
+        }
+        Err(CreateFailure::Transient(e)) => Err(e),
+    }
+}
+
+/// Event notes are limited to 1 kB.
+pub fn truncate(s: &str) -> String {
+    if s.len() <= 1000 {
+        return s.to_string();
+    }
+    let mut end = 1000;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

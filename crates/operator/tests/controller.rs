@@ -1,0 +1,521 @@
+//! The controller over HTTP through kube-rs's real client, against the Kubernetes API double:
+//! every state transition, restarts mid-submission, injected API faults, bad manifests,
+//! suspend/resume, time to live, image-pull failures.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use kube::api::DynamicObject;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{json, Value};
+use sparkplane_kube_double::{Fault, KubeDouble};
+use sparkplane_operator::client;
+use sparkplane_operator::controller::app_resource;
+use sparkplane_operator::controller::{self, Config};
+use sparkplane_operator::lifecycle::Settings;
+use sparkplane_operator::metrics::Metrics;
+
+const NS: &str = "jobs";
+
+fn app_path(name: &str) -> String {
+    format!("/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/sparkapplications/{name}")
+}
+
+fn pod_path(name: &str) -> String {
+    format!("/api/v1/namespaces/{NS}/pods/{name}")
+}
+
+/// A running operator; stopped when dropped.
+struct Operator {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Operator {
+    async fn start(double: &KubeDouble, settings: Settings) -> Operator {
+        let metrics = Arc::new(Metrics::new());
+        let client = client::client(Some(&double.url()), Some(metrics.clone()))
+            .await
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = stopped.map(|_| ()).shared();
+        let config = Config {
+            namespaces: vec![NS.into()],
+            lifecycle: settings,
+            ..Config::default()
+        };
+        let m = metrics.clone();
+        let task = tokio::spawn(async move {
+            controller::run(
+                client,
+                config,
+                m,
+                Arc::new(AtomicBool::new(false)),
+                shutdown,
+            )
+            .await;
+        });
+        Operator {
+            stop: Some(stop),
+            task: Some(task),
+            metrics,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+fn fast() -> Settings {
+    Settings {
+        driver_creation_grace: Duration::from_secs(2),
+        image_pull_timeout: Duration::from_secs(2),
+        max_retry_delay: Duration::from_secs(2),
+        ..Settings::default()
+    }
+}
+
+fn manifest(name: &str, extra: Value) -> Value {
+    let mut m = json!({
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "type": "Scala",
+            "mode": "cluster",
+            "sparkVersion": "4.0.0",
+            "image": "spark:4.0.0",
+            "mainClass": "org.apache.spark.examples.SparkPi",
+            "mainApplicationFile": "local:///opt/spark/examples/jars/spark-examples.jar",
+            "arguments": ["100"],
+            "driver": {"cores": 1, "memory": "512m", "serviceAccount": "spark",
+                       "tolerations": [{"key": "spark", "operator": "Exists"}]},
+            "executor": {"instances": 2, "cores": 1, "memory": "512m",
+                         "nodeSelector": {"pool": "spark"}}
+        }
+    });
+    sparkplane_kube_double::merge_patch(&mut m["spec"], &extra);
+    m
+}
+
+async fn create(double: &KubeDouble, app: &Value) {
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(client, NS, &app_resource());
+    let obj: DynamicObject = serde_json::from_value(app.clone()).unwrap();
+    api.create(&PostParams::default(), &obj).await.unwrap();
+}
+
+async fn patch_spec(double: &KubeDouble, name: &str, patch: Value) {
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(client, NS, &app_resource());
+    api.patch(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "spec": patch })),
+    )
+    .await
+    .unwrap();
+}
+
+/// Waits (up to 30 s) until `f` holds of the application, returning it.
+async fn wait_app(
+    double: &KubeDouble,
+    name: &str,
+    what: &str,
+    f: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let obj = double.object(&app_path(name)).unwrap_or(Value::Null);
+        if f(&obj) {
+            return obj;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {name}: {what}; last seen: {obj:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn state(app: &Value) -> &str {
+    app.pointer("/status/applicationState/state")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn condition(app: &Value, t: &str) -> Option<String> {
+    app.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == t)
+        .map(|c| c["status"].as_str().unwrap_or("").to_string())
+}
+
+async fn wait_state(double: &KubeDouble, name: &str, want: &str) -> Value {
+    wait_app(double, name, want, |a| state(a) == want).await
+}
+
+async fn wait_submitted(double: &KubeDouble, name: &str) -> Value {
+    wait_app(double, name, "Submitted=True", |a| {
+        condition(a, "Submitted").as_deref() == Some("True")
+    })
+    .await
+}
+
+fn pod_posts(double: &KubeDouble) -> usize {
+    double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == format!("/api/v1/namespaces/{NS}/pods"))
+        .count()
+}
+
+fn events(double: &KubeDouble) -> Vec<String> {
+    double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/events"))
+        .filter_map(|r| r.body["reason"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_runs_through_its_states_to_completed() {
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("pi", json!({}))).await;
+    let app = wait_submitted(&double, "pi").await;
+    assert_eq!(state(&app), "SUBMITTED");
+    let uid = app["metadata"]["uid"].as_str().unwrap().to_string();
+    assert_eq!(app["status"]["submissionID"], format!("{uid}-1"));
+    assert_eq!(app["status"]["driverInfo"]["podName"], "pi-driver");
+    assert_eq!(app["status"]["driverInfo"]["webUIServiceName"], "pi-ui-svc");
+
+    // The driver pod carries the webhook-style fields and is owned by the application.
+    let pod = double.object(&pod_path("pi-driver")).expect("driver pod");
+    assert_eq!(pod["metadata"]["ownerReferences"][0]["uid"], uid.as_str());
+    assert_eq!(
+        pod["metadata"]["ownerReferences"][0]["kind"],
+        "SparkApplication"
+    );
+    assert_eq!(pod["spec"]["tolerations"][0]["key"], "spark");
+    assert_eq!(pod["spec"]["serviceAccountName"], "spark");
+    assert_eq!(
+        pod["metadata"]["labels"]["sparkoperator.k8s.io/app-name"],
+        "pi"
+    );
+    // The executor template carries the executors' fields.
+    let maps = double.objects(&format!("/api/v1/namespaces/{NS}/configmaps"));
+    let template = maps
+        .iter()
+        .find(|m| {
+            m["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .ends_with("-driver-podspec-conf-map")
+        })
+        .expect("executor pod template");
+    let text = template["data"]["podspec-configmap-key"].as_str().unwrap();
+    let exec: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(exec["spec"]["nodeSelector"]["pool"], "spark");
+    assert_eq!(exec["metadata"]["ownerReferences"][0]["uid"], uid.as_str());
+    assert!(double
+        .object(&format!("/api/v1/namespaces/{NS}/services/pi-ui-svc"))
+        .is_some());
+
+    double
+        .set_status(&pod_path("pi-driver"), json!({"phase": "Running"}))
+        .unwrap();
+    wait_state(&double, "pi", "RUNNING").await;
+    double
+        .set_status(
+            &pod_path("pi-driver"),
+            json!({"phase": "Succeeded", "containerStatuses": [{"name": "spark-kubernetes-driver",
+                "ready": false, "restartCount": 0, "image": "spark", "imageID": "",
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}),
+        )
+        .unwrap();
+    let done = wait_state(&double, "pi", "COMPLETED").await;
+    assert!(done["status"]["terminationTime"].is_string());
+    assert_eq!(condition(&done, "Terminated").as_deref(), Some("True"));
+    assert_eq!(done["status"]["executionAttempts"], 1);
+    let reasons = events(&double);
+    for r in [
+        "SparkApplicationSubmitted",
+        "SparkDriverRunning",
+        "SparkDriverCompleted",
+        "SparkApplicationCompleted",
+    ] {
+        assert!(
+            reasons.iter().any(|e| e == r),
+            "no {r} event in {reasons:?}"
+        );
+    }
+    assert_eq!(pod_posts(&double), 1);
+    let text = op.metrics.encode();
+    assert!(
+        text.contains("sparkplane_application_submit_latency_seconds_count 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sparkplane_kube_api_calls_total{verb=\"create\",code=\"201\"}"),
+        "{text}"
+    );
+    op.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_runs_are_retried_under_a_new_driver_name_then_fail() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    let policy = json!({"restartPolicy": {"type": "OnFailure", "onFailureRetries": 1,
+                         "onFailureRetryInterval": 1}});
+    create(&double, &manifest("flaky", policy)).await;
+    wait_submitted(&double, "flaky").await;
+    let failed = json!({"phase": "Failed", "containerStatuses": [{"name": "spark-kubernetes-driver",
+        "ready": false, "restartCount": 0, "image": "spark", "imageID": "",
+        "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]});
+    double
+        .set_status(&pod_path("flaky-driver"), failed.clone())
+        .unwrap();
+    // The rerun gets its own driver pod, and the first one is deleted.
+    let app = wait_app(&double, "flaky", "second submission", |a| {
+        a["status"]["driverInfo"]["podName"] == "flaky-2-driver"
+            && condition(a, "Submitted").as_deref() == Some("True")
+    })
+    .await;
+    assert_eq!(app["status"]["executionAttempts"], 2);
+    assert!(double.object(&pod_path("flaky-driver")).is_none());
+    double
+        .set_status(&pod_path("flaky-2-driver"), failed)
+        .unwrap();
+    let app = wait_state(&double, "flaky", "FAILED").await;
+    assert_eq!(
+        app["status"]["applicationState"]["errorMessage"],
+        "driver container failed with exit code 1, reason Error"
+    );
+    assert_eq!(pod_posts(&double), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_of_a_submission_creates_no_second_driver() {
+    let double = KubeDouble::start().unwrap();
+    // Every Service apply fails: the driver pod exists, the submission is not finished.
+    double.inject(Fault {
+        method: Some("PATCH".into()),
+        path_contains: "/services/".into(),
+        code: Some(503),
+        delay: Duration::ZERO,
+        times: 1_000_000,
+    });
+    let op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("pi", json!({}))).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while double.object(&pod_path("pi-driver")).is_none() {
+        assert!(Instant::now() < deadline, "no driver pod");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let app = double.object(&app_path("pi")).unwrap();
+    assert_eq!(state(&app), "SUBMITTED");
+    assert_eq!(condition(&app, "Submitted").as_deref(), Some("False"));
+    op.stop().await;
+
+    // A new operator with a healthy API finishes the same submission.
+    double.clear_faults();
+    let _op = Operator::start(&double, fast()).await;
+    let app = wait_submitted(&double, "pi").await;
+    assert_eq!(app["status"]["submissionAttempts"], 1);
+    let pods = double.objects(&format!("/api/v1/namespaces/{NS}/pods"));
+    assert_eq!(pods.len(), 1, "exactly one driver pod");
+    assert!(double
+        .object(&format!("/api/v1/namespaces/{NS}/services/pi-ui-svc"))
+        .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_api_faults_are_survived() {
+    let double = KubeDouble::start().unwrap();
+    for (method, path, code) in [
+        ("POST", "/pods", 500),
+        ("POST", "/pods", 429),
+        ("PUT", "/status", 409),
+        ("PUT", "/status", 503),
+        ("GET", "/sparkapplications", 410),
+    ] {
+        double.inject(Fault {
+            method: Some(method.into()),
+            path_contains: path.into(),
+            code: Some(code),
+            delay: Duration::ZERO,
+            times: 1,
+        });
+    }
+    // A slow answer to the driver pod's status read.
+    double.inject(Fault {
+        method: Some("GET".into()),
+        path_contains: "/pods/pi-driver".into(),
+        code: None,
+        delay: Duration::from_secs(2),
+        times: 1,
+    });
+    let op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("pi", json!({}))).await;
+    wait_submitted(&double, "pi").await;
+    double
+        .set_status(&pod_path("pi-driver"), json!({"phase": "Running"}))
+        .unwrap();
+    wait_state(&double, "pi", "RUNNING").await;
+    assert_eq!(
+        double
+            .objects(&format!("/api/v1/namespaces/{NS}/pods"))
+            .len(),
+        1
+    );
+    let text = op.metrics.encode();
+    assert!(text.contains("code=\"500\""), "{text}");
+    assert!(text.contains("sparkplane_reconcile_errors_total"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_manifest_gets_a_status_naming_the_field_and_does_not_stop_others() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(
+        &double,
+        &manifest("bad", json!({"driver": {"memory": "lots"}})),
+    )
+    .await;
+    create(&double, &manifest("good", json!({}))).await;
+    let bad = wait_state(&double, "bad", "FAILED").await;
+    let message = bad["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("spec.driver.memory"), "{message}");
+    assert!(message.contains("\"lots\""), "{message}");
+    wait_submitted(&double, "good").await;
+    assert!(double.object(&pod_path("bad-driver")).is_none());
+    // A manifest that renders to something the builder refuses fails its submission.
+    create(
+        &double,
+        &manifest(
+            "pkgs",
+            json!({"deps": {"packages": ["org.example:lib:1.0"]}}),
+        ),
+    )
+    .await;
+    let pkgs = wait_state(&double, "pkgs", "FAILED").await;
+    let message = pkgs["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(message.starts_with("spec.deps.packages: "), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspend_and_resume() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("s", json!({"suspend": true}))).await;
+    wait_state(&double, "s", "SUSPENDED").await;
+    assert_eq!(pod_posts(&double), 0);
+    patch_spec(&double, "s", json!({"suspend": false})).await;
+    wait_submitted(&double, "s").await;
+    patch_spec(&double, "s", json!({"suspend": true})).await;
+    wait_state(&double, "s", "SUSPENDED").await;
+    assert!(double.object(&pod_path("s-driver")).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_change_reruns_the_application() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("c", json!({}))).await;
+    wait_submitted(&double, "c").await;
+    patch_spec(&double, "c", json!({"arguments": ["200"]})).await;
+    let app = wait_app(&double, "c", "rerun", |a| {
+        a["status"]["driverInfo"]["podName"] == "c-2-driver"
+            && condition(a, "Submitted").as_deref() == Some("True")
+    })
+    .await;
+    assert_eq!(app["status"]["executionAttempts"], 1);
+    assert!(double.object(&pod_path("c-driver")).is_none());
+    assert!(events(&double)
+        .iter()
+        .any(|e| e == "SparkApplicationSpecUpdateProcessed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_applications_are_deleted_after_their_time_to_live() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("ttl", json!({"timeToLiveSeconds": 1}))).await;
+    wait_submitted(&double, "ttl").await;
+    double
+        .set_status(&pod_path("ttl-driver"), json!({"phase": "Succeeded"}))
+        .unwrap();
+    wait_state(&double, "ttl", "COMPLETED").await;
+    wait_app(&double, "ttl", "deleted", |a| a.is_null()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_pull_failures_and_lost_drivers_fail_with_the_reason() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("img", json!({"image": "nope:1"}))).await;
+    create(&double, &manifest("lost", json!({}))).await;
+    wait_submitted(&double, "img").await;
+    double
+        .set_status(
+            &pod_path("img-driver"),
+            json!({"phase": "Pending", "containerStatuses": [{"name": "spark-kubernetes-driver",
+                "ready": false, "restartCount": 0, "image": "nope:1", "imageID": "",
+                "state": {"waiting": {"reason": "ImagePullBackOff",
+                                      "message": "Back-off pulling image \"nope:1\""}}}]}),
+        )
+        .unwrap();
+    let img = wait_state(&double, "img", "FAILED").await;
+    let m = img["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(
+        m.contains("driver image cannot be pulled") && m.contains("nope:1"),
+        "{m}"
+    );
+    assert!(
+        double.object(&pod_path("img-driver")).is_none(),
+        "the stuck pod is deleted"
+    );
+
+    wait_submitted(&double, "lost").await;
+    double
+        .set_status(&pod_path("lost-driver"), json!({"phase": "Running"}))
+        .unwrap();
+    wait_state(&double, "lost", "RUNNING").await;
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, NS);
+    pods.delete("lost-driver", &Default::default())
+        .await
+        .unwrap();
+    let lost = wait_state(&double, "lost", "FAILED").await;
+    assert_eq!(
+        lost["status"]["applicationState"]["errorMessage"],
+        "driver pod lost-driver not found"
+    );
+}
