@@ -2,7 +2,9 @@
 //! malformed command lines, determinism, idempotent re-submission, following the driver,
 //! `--status` and `--kill`. Kubernetes is the API double over real HTTP (kube-rs client).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::kubernetes_validate;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,27 +55,6 @@ fn run(dir: &Path, args: &[String]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The `kubernetes-validate` executable (PyPI), which `scripts/test.sh` installs.
-fn kubernetes_validate() -> PathBuf {
-    let candidates = [
-        std::env::var_os("SPARKPLANE_KUBERNETES_VALIDATE").map(PathBuf::from),
-        Some(PathBuf::from("kubernetes-validate")),
-    ];
-    for c in candidates.into_iter().flatten() {
-        if Command::new(&c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return c;
-        }
-    }
-    panic!(
-        "kubernetes-validate is not installed: run scripts/test.sh (installs it), or \
-         `pip install kubernetes-validate` and put it on PATH (or set SPARKPLANE_KUBERNETES_VALIDATE)"
-    );
 }
 
 #[test]

@@ -36,6 +36,14 @@ struct Operator {
 
 impl Operator {
     async fn start(double: &KubeDouble, settings: Settings) -> Operator {
+        Self::start_with(double, settings, Default::default()).await
+    }
+
+    async fn start_with(
+        double: &KubeDouble,
+        settings: Settings,
+        ui: sparkplane_operator::render::UiOptions,
+    ) -> Operator {
         let metrics = Arc::new(Metrics::new());
         let client = client::client(Some(&double.url()), Some(metrics.clone()))
             .await
@@ -45,6 +53,7 @@ impl Operator {
         let config = Config {
             namespaces: vec![NS.into()],
             lifecycle: settings,
+            ui,
             ..Config::default()
         };
         let m = metrics.clone();
@@ -199,7 +208,12 @@ fn events(double: &KubeDouble) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_runs_through_its_states_to_completed() {
     let double = KubeDouble::start().unwrap();
-    let op = Operator::start(&double, fast()).await;
+    let ui = sparkplane_operator::render::UiOptions {
+        ingress_url_format: Some("{{$appName}}.spark.example.com".into()),
+        ingress_class_name: Some("nginx".into()),
+        ..Default::default()
+    };
+    let op = Operator::start_with(&double, fast(), ui).await;
     create(&double, &manifest("pi", json!({}))).await;
     let app = wait_submitted(&double, "pi").await;
     assert_eq!(state(&app), "SUBMITTED");
@@ -239,6 +253,17 @@ async fn an_application_runs_through_its_states_to_completed() {
     assert!(double
         .object(&format!("/api/v1/namespaces/{NS}/services/pi-ui-svc"))
         .is_some());
+    let ingress = double
+        .object(&format!(
+            "/apis/networking.k8s.io/v1/namespaces/{NS}/ingresses/pi-ui-ingress"
+        ))
+        .expect("UI ingress");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "pi.spark.example.com");
+    assert_eq!(
+        app["status"]["driverInfo"]["webUIIngressAddress"],
+        "http://pi.spark.example.com"
+    );
+    validate_emitted(&double);
 
     double
         .set_status(&pod_path("pi-driver"), json!({"phase": "Running"}))
@@ -279,6 +304,54 @@ async fn an_application_runs_through_its_states_to_completed() {
         "{text}"
     );
     op.stop().await;
+}
+
+/// Every object the operator created passes the official Kubernetes schemas of the oldest
+/// and newest Kubernetes versions it supports.
+fn validate_emitted(double: &KubeDouble) {
+    let validator = std::env::var_os("SPARKPLANE_KUBERNETES_VALIDATE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "kubernetes-validate".into());
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for collection in [
+        format!("/api/v1/namespaces/{NS}/pods"),
+        format!("/api/v1/namespaces/{NS}/services"),
+        format!("/api/v1/namespaces/{NS}/configmaps"),
+        format!("/apis/networking.k8s.io/v1/namespaces/{NS}/networkpolicies"),
+        format!("/apis/networking.k8s.io/v1/namespaces/{NS}/ingresses"),
+    ] {
+        for (i, obj) in double.objects(&collection).into_iter().enumerate() {
+            let name = format!("{}-{i}.json", collection.rsplit('/').next().unwrap());
+            let path = dir.path().join(name);
+            std::fs::write(&path, serde_json::to_string(&obj).unwrap()).unwrap();
+            files.push(path);
+        }
+    }
+    assert!(files.len() >= 6, "only {} objects", files.len());
+    // The oldest supported version, then the validator's default: the newest it knows.
+    for version in [Some("1.28.0"), None] {
+        let pinned = version.map(|v| vec!["-k", v]).unwrap_or_default();
+        let o = std::process::Command::new(&validator)
+            .args(["--strict", "--quiet", "--no-warn"])
+            .args(&pinned)
+            .args(&files)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {}: {e}; run scripts/test.sh (installs kubernetes-validate) or \
+                     `pip install kubernetes-validate` (or set SPARKPLANE_KUBERNETES_VALIDATE)",
+                    validator.display()
+                )
+            });
+        assert!(
+            o.status.success(),
+            "Kubernetes {}: {}{}",
+            version.unwrap_or("newest"),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 //! Ingress, and the metrics ConfigMap. `sparkplane render` prints the result; the controller
 //! applies it.
 
+pub mod batch;
 pub mod labels;
 pub mod monitoring;
 pub mod names;
@@ -200,6 +201,7 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
             .or_insert_with(|| "/".into());
     }
     let metrics = monitoring::apply(&mut app, &owner);
+    batch::apply(&mut app);
     let explicit_pod_name = app.spec.driver.pod_name.clone().or_else(|| {
         app.spec
             .spark_conf

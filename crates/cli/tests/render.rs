@@ -1,0 +1,196 @@
+//! `sparkplane render` on every example manifest of the kubeflow Spark Operator's
+//! documentation: each renders, every field it sets reaches the rendered objects, and the
+//! objects pass the official Kubernetes schemas of the oldest and newest Kubernetes
+//! versions the operator supports.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{kubernetes_validate, newest_kubernetes};
+use serde_json::Value;
+
+/// The oldest Kubernetes the operator supports.
+const OLDEST_KUBERNETES: &str = "1.28.0";
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubeflow-examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        14,
+        "the 14 examples of kubeflow's documentation"
+    );
+    files
+}
+
+fn render(file: &Path, format: &str) -> String {
+    render_with_warnings(file, format).0
+}
+
+/// The output and the field paths `render` warned about (unknown fields, which Kubernetes
+/// ignores too).
+fn render_with_warnings(file: &Path, format: &str) -> (String, Vec<String>) {
+    let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+        .args(["render", "-o", format, "-f"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let warned = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.contains("unknown field"))
+        .filter_map(|l| l.split(": ").nth(2).map(str::to_string))
+        .collect();
+    (String::from_utf8(o.stdout).unwrap(), warned)
+}
+
+/// Fields that are about the application's lifecycle or Spark's version, not about the
+/// objects it creates; the controller tests cover them.
+const LIFECYCLE: &[&str] = &[
+    "type",
+    "mode",
+    "sparkVersion",
+    "restartPolicy",
+    "timeToLiveSeconds",
+    "suspend",
+    "schedule",
+    "concurrencyPolicy",
+    "successfulRunHistoryLimit",
+    "failedRunHistoryLimit",
+    "timeZone",
+];
+
+/// Every leaf of `v` with its path.
+fn leaves(v: &Value, path: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                leaves(v, format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                leaves(v, format!("{path}[{i}]"), out);
+            }
+        }
+        Value::String(s) => out.push((path, s.clone())),
+        Value::Number(n) => out.push((path, n.to_string())),
+        Value::Bool(b) => out.push((path, b.to_string())),
+        Value::Null => {}
+    }
+}
+
+#[test]
+fn every_kubeflow_example_renders_with_every_field_it_sets() {
+    let mut checked = 0;
+    for file in examples() {
+        let (rendered, warned) = render_with_warnings(&file, "json");
+        // Escapes differ by where a value lands (JSON, Java properties, a JSON template in a
+        // ConfigMap); compare without them.
+        let haystack = rendered.replace('\\', "");
+        let text = std::fs::read_to_string(&file).unwrap();
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            let doc: Value = serde::Deserialize::deserialize(doc).unwrap();
+            let spec = match doc["kind"].as_str() {
+                Some("SparkApplication") => &doc["spec"],
+                Some("ScheduledSparkApplication") => &doc["spec"]["template"],
+                _ => continue,
+            };
+            let mut fields = Vec::new();
+            leaves(spec, "spec".into(), &mut fields);
+            for (path, value) in fields {
+                let top = path
+                    .trim_start_matches("spec.")
+                    .split(['.', '['])
+                    .next()
+                    .unwrap();
+                let ignored = warned.iter().any(|w| path.starts_with(w.as_str()));
+                if LIFECYCLE.contains(&top) || value.len() < 2 || ignored {
+                    continue;
+                }
+                assert!(
+                    haystack.contains(&value.replace('\\', "")),
+                    "{}: {path} = {value:?} is not in the rendered objects",
+                    file.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 150, "only {checked} fields checked");
+}
+
+#[test]
+fn rendered_objects_pass_the_kubernetes_schemas() {
+    let validator = kubernetes_validate();
+    let out = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for file in examples() {
+        let path = out.path().join(file.file_name().unwrap());
+        std::fs::write(&path, render(&file, "yaml")).unwrap();
+        files.push(path);
+    }
+    for version in [OLDEST_KUBERNETES.to_string(), newest_kubernetes(&validator)] {
+        let o = Command::new(&validator)
+            .args(["--strict", "--quiet", "--no-warn", "-k", &version])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "Kubernetes {version}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // The validator can fail: a pod with a misspelt field does not pass.
+    let bad = out.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: c\n    imagePullPolcy: Always\n",
+    )
+    .unwrap();
+    let o = Command::new(&validator)
+        .args(["--strict", "--quiet", "-k", OLDEST_KUBERNETES])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "a misspelt field passed validation");
+}
+
+#[test]
+fn render_refuses_bad_manifests_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: x\nspec:\n  type: Scala\n  sparkVersion: 4.0.0\n  mainClass: Pi\n  mainApplicationFile: local:///x.jar\n  image: spark\n  driver:\n    volumeMounts:\n    - name: data\n      mountPath: /data\n  executor: {}\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+        .args(["render", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "spec.driver.volumeMounts[0].name: expected the name of a volume in spec.volumes"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().filter(|l| !l.is_empty()).count(), 1, "{err}");
+}
