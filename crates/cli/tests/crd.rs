@@ -81,3 +81,60 @@ fn crds_pass_the_kubernetes_schema() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn the_helm_chart_carries_the_same_crds() {
+    let chart = repo().join("deploy/helm/sparkplane-operator/crds");
+    let mut names: Vec<_> = std::fs::read_dir(&chart)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        3,
+        "the chart has other CRD files than deploy/crds"
+    );
+    for n in names {
+        let a = std::fs::read(chart.join(&n)).unwrap();
+        let b = std::fs::read(repo().join("deploy/crds").join(&n)).unwrap_or_default();
+        assert!(
+            a == b,
+            "deploy/helm/sparkplane-operator/crds/{} differs from deploy/crds: copy it over",
+            n.to_string_lossy()
+        );
+    }
+}
+
+#[test]
+fn the_helm_chart_values_match_their_schema() {
+    // kubernetes-validate's Python environment has jsonschema and PyYAML.
+    let validator = std::env::var_os("SPARKPLANE_KUBERNETES_VALIDATE")
+        .map(PathBuf::from)
+        .expect("SPARKPLANE_KUBERNETES_VALIDATE names kubernetes-validate in its virtualenv (scripts/test.sh sets it)");
+    let python = validator.with_file_name("python");
+    let chart = repo().join("deploy/helm/sparkplane-operator");
+    let check = |values: &str| {
+        Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, yaml, jsonschema\n\
+                 schema = json.load(open(sys.argv[1]))\n\
+                 values = yaml.safe_load(sys.argv[2])\n\
+                 jsonschema.validate(values, schema)",
+            ])
+            .arg(chart.join("values.schema.json"))
+            .arg(values)
+            .output()
+            .unwrap()
+    };
+    let values = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+    let o = check(&values);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The schema refuses a misspelt key.
+    let o = check(&values.replace("replicas: 1", "replica: 1"));
+    assert!(
+        !o.status.success(),
+        "the values schema accepted a misspelt key"
+    );
+}

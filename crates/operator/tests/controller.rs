@@ -294,6 +294,7 @@ async fn an_application_runs_through_its_states_to_completed() {
         );
     }
     assert_eq!(pod_posts(&double), 1);
+    assert_rbac_allows_every_call(&double);
     let text = op.metrics.encode();
     assert!(
         text.contains("sparkplane_application_submit_latency_seconds_count 1"),
@@ -304,6 +305,73 @@ async fn an_application_runs_through_its_states_to_completed() {
         "{text}"
     );
     op.stop().await;
+}
+
+/// Every API call the operator made is allowed by the Helm chart's RBAC rules: a rule
+/// missing from the chart fails here, not in production.
+fn assert_rbac_allows_every_call(double: &KubeDouble) {
+    let chart = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/helm/sparkplane-operator/files");
+    let mut rules: Vec<Value> = Vec::new();
+    for f in ["operator-rules.yaml", "leader-rules.yaml"] {
+        let text = std::fs::read_to_string(chart.join(f)).unwrap();
+        let r: Vec<Value> = serde_yaml_ng::from_str(&text).unwrap();
+        rules.extend(r);
+    }
+    let allowed = |group: &str, resource: &str, verb: &str| {
+        rules.iter().any(|r| {
+            let has = |k: &str, v: &str| {
+                r[k].as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v)))
+            };
+            has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
+        })
+    };
+    for r in double.requests() {
+        let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+        let (group, rest) = match parts.as_slice() {
+            ["api", _, rest @ ..] => ("", rest),
+            ["apis", g, _, rest @ ..] => (*g, rest),
+            _ => continue,
+        };
+        let rest = match rest {
+            ["namespaces", _, rest @ ..] if !rest.is_empty() => rest,
+            other => other,
+        };
+        let (resource, named) = match rest {
+            [plural] => (plural.to_string(), false),
+            [plural, _] => (plural.to_string(), true),
+            [plural, _, sub] => (format!("{plural}/{sub}"), true),
+            _ => continue,
+        };
+        // The tests' own calls: creating and editing applications.
+        if resource == "sparkapplications" && (r.method == "POST" || r.method == "PATCH") {
+            continue;
+        }
+        let verb = match (r.method.as_str(), named) {
+            ("GET", true) => "get",
+            ("GET", false)
+                if r.query
+                    .get("watch")
+                    .is_some_and(|w| w == "true" || w == "1") =>
+            {
+                "watch"
+            }
+            ("GET", false) => "list",
+            ("POST", _) => "create",
+            ("PUT", _) => "update",
+            ("PATCH", _) => "patch",
+            ("DELETE", true) => "delete",
+            ("DELETE", false) => "deletecollection",
+            _ => "other",
+        };
+        assert!(
+            allowed(group, &resource, verb),
+            "the chart's RBAC does not allow {verb} {resource} (group {group:?}): {} {}",
+            r.method,
+            r.path
+        );
+    }
 }
 
 /// Every object the operator created passes the official Kubernetes schemas of the oldest
@@ -385,6 +453,7 @@ async fn failed_runs_are_retried_under_a_new_driver_name_then_fail() {
         "driver container failed with exit code 1, reason Error"
     );
     assert_eq!(pod_posts(&double), 2);
+    assert_rbac_allows_every_call(&double);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -545,6 +614,7 @@ async fn terminated_applications_are_deleted_after_their_time_to_live() {
         .unwrap();
     wait_state(&double, "ttl", "COMPLETED").await;
     wait_app(&double, "ttl", "deleted", |a| a.is_null()).await;
+    assert_rbac_allows_every_call(&double);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -591,4 +661,5 @@ async fn image_pull_failures_and_lost_drivers_fail_with_the_reason() {
         lost["status"]["applicationState"]["errorMessage"],
         "driver pod lost-driver not found"
     );
+    assert_rbac_allows_every_call(&double);
 }
