@@ -8,6 +8,7 @@
 //! submission's objects runs on a separate pool, so a burst of new applications never
 //! delays status updates of running ones.
 
+mod index;
 mod objects;
 mod reconcile;
 mod status;
@@ -69,6 +70,7 @@ pub struct Context {
     pub(crate) client: Client,
     pub(crate) config: Config,
     pub(crate) pods: Store<Pod>,
+    pub(crate) index: Arc<index::PodIndex>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) recorder: Recorder,
     pub(crate) submit_slots: Arc<Semaphore>,
@@ -129,10 +131,12 @@ pub async fn run(
     let mut tasks = Vec::new();
     for ns in namespaces {
         let (reader, writer) = reflector::store::<Pod>();
+        let index = Arc::new(index::PodIndex::default());
         let ctx = Arc::new(Context {
             client: client.clone(),
             config: config.clone(),
             pods: reader,
+            index: index.clone(),
             metrics: metrics.clone(),
             recorder: recorder.clone(),
             submit_slots: submit_slots.clone(),
@@ -148,6 +152,11 @@ pub async fn run(
             writer,
             watcher(pod_api, pod_config).default_backoff().modify(slim),
         )
+        .inspect(move |e| {
+            if let Ok(e) = e {
+                index.observe(e);
+            }
+        })
         .touched_objects();
         let ar = app_resource();
         let api: Api<DynamicObject> = match &ns {

@@ -137,16 +137,11 @@ where
 pub fn driver_pods(ctx: &Context, app: &SparkApplication) -> Vec<String> {
     let name = app.metadata.name.as_deref().unwrap_or_default();
     let ns = app.metadata.namespace.as_deref().unwrap_or_default();
-    ctx.pods
-        .state()
-        .iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| {
-            let l = p.labels();
-            l.get(labels::APP_NAME).map(String::as_str) == Some(name)
-                && l.get(labels::SPARK_ROLE).map(String::as_str) == Some("driver")
-        })
-        .map(|p| p.name_any())
+    ctx.index
+        .pods_of(ns, name)
+        .into_iter()
+        .filter(|(_, e)| e.role == "driver")
+        .map(|(n, _)| n)
         .collect()
 }
 

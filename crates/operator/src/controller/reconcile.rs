@@ -154,17 +154,12 @@ async fn observe_driver(
 }
 
 fn executors(ctx: &Context, ns: &str, app: &str, submission: Option<&str>) -> Vec<PodSummary> {
-    ctx.pods
-        .state()
-        .iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| {
-            let l = p.labels();
-            l.get(labels::APP_NAME).map(String::as_str) == Some(app)
-                && l.get(labels::SPARK_ROLE).map(String::as_str) == Some("executor")
-                && l.get(labels::SUBMISSION_ID).map(String::as_str) == submission
-        })
-        .map(|p| PodSummary::of(p))
+    ctx.index
+        .pods_of(ns, app)
+        .into_iter()
+        .filter(|(_, e)| e.role == "executor" && e.submission_id.as_deref() == submission)
+        .filter_map(|(name, _)| ctx.pods.get(&ObjectRef::new(&name).within(ns)))
+        .map(|p| PodSummary::of(&p))
         .collect()
 }
 
