@@ -17,4 +17,4 @@ pub mod leader;
 pub mod lifecycle;
 pub mod metrics;
 pub mod render;
-pub mod scheduled;
+pub mod schedule;

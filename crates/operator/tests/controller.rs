@@ -344,8 +344,17 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
             [plural, _, sub] => (format!("{plural}/{sub}"), true),
             _ => continue,
         };
-        // The tests' own calls: creating and editing applications.
-        if resource == "sparkapplications" && (r.method == "POST" || r.method == "PATCH") {
+        // The tests' own calls: creating and editing applications and schedules.
+        let test_call = (resource == "sparkapplications"
+            || resource == "scheduledsparkapplications")
+            && r.method == "PATCH"
+            || resource == "scheduledsparkapplications" && r.method == "POST"
+            || resource == "sparkapplications"
+                && r.method == "POST"
+                && r.body["metadata"]["labels"]
+                    .get("sparkoperator.k8s.io/scheduled-app-name")
+                    .is_none();
+        if test_call {
             continue;
         }
         let verb = match (r.method.as_str(), named) {
@@ -662,4 +671,127 @@ async fn image_pull_failures_and_lost_drivers_fail_with_the_reason() {
         "driver pod lost-driver not found"
     );
     assert_rbac_allows_every_call(&double);
+}
+
+async fn create_scheduled(double: &KubeDouble, name: &str, extra: Value) {
+    let mut m = json!({
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "ScheduledSparkApplication",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"schedule": "@every 2s", "timeZone": "UTC",
+                 "template": manifest("x", json!({}))["spec"].clone()}
+    });
+    sparkplane_kube_double::merge_patch(&mut m["spec"], &extra);
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client,
+        NS,
+        &sparkplane_operator::controller::scheduled::scheduled_resource(),
+    );
+    let obj: DynamicObject = serde_json::from_value(m).unwrap();
+    api.create(&PostParams::default(), &obj).await.unwrap();
+}
+
+fn runs_of(double: &KubeDouble, name: &str) -> Vec<Value> {
+    double
+        .objects(&format!(
+            "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/sparkapplications"
+        ))
+        .into_iter()
+        .filter(|a| a["metadata"]["labels"]["sparkoperator.k8s.io/scheduled-app-name"] == name)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_applications_start_runs_and_keep_history() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create_scheduled(&double, "every", json!({"concurrencyPolicy": "Allow"})).await;
+    create_scheduled(&double, "forbid", json!({"concurrencyPolicy": "Forbid"})).await;
+    let sched = |n: &str| {
+        double.object(&format!(
+            "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/scheduledsparkapplications/{n}"
+        ))
+    };
+    // Runs start, are submitted like any application, and are recorded.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while runs_of(&double, "every").len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no second run: {:?}",
+            sched("every")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let every = sched("every").unwrap();
+    assert_eq!(every["status"]["scheduleState"], "Scheduled");
+    let last = every["status"]["lastRunName"].as_str().unwrap().to_string();
+    assert!(last.starts_with("every-"), "{last}");
+    wait_submitted(&double, &last).await;
+    // Forbid: while the first run is unfinished, no second one starts.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(runs_of(&double, "forbid").len(), 1);
+    let forbid = sched("forbid").unwrap();
+    assert!(
+        forbid["status"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is still"),
+        "{forbid:#}"
+    );
+    // Finished runs beyond the history limit (1) are deleted.
+    for run in runs_of(&double, "every") {
+        let n = run["metadata"]["name"].as_str().unwrap().to_string();
+        let driver = run["status"]["driverInfo"]["podName"]
+            .as_str()
+            .map(str::to_string);
+        if let Some(d) = driver {
+            let _ = double.set_status(&pod_path(&d), json!({"phase": "Succeeded"}));
+            wait_state(&double, &n, "COMPLETED").await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = sched("every").unwrap();
+        let past = s["status"]["pastSuccessfulRunNames"]
+            .as_array()
+            .map(Vec::len);
+        let completed = runs_of(&double, "every")
+            .iter()
+            .filter(|r| state(r) == "COMPLETED")
+            .count();
+        if past == Some(1) && completed <= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "history not trimmed: {s:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_rbac_allows_every_call(&double);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_schedule_fails_validation_with_the_field() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create_scheduled(&double, "bad", json!({"schedule": "61 * * * *"})).await;
+    let path = format!(
+        "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/scheduledsparkapplications/bad"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = double.object(&path).unwrap();
+        if s["status"]["scheduleState"] == "FailedValidation" {
+            assert!(
+                s["status"]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("spec.schedule"),
+                "{s:#}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(runs_of(&double, "bad").is_empty());
 }

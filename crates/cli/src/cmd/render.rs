@@ -2,7 +2,7 @@
 
 use sparkplane_api::{Manifest, SparkApplication};
 use sparkplane_operator::render::{render, RenderOptions, UiOptions};
-use sparkplane_operator::scheduled;
+use sparkplane_operator::schedule;
 
 use crate::cli::{ObjectFormat, RenderArgs};
 use crate::manifests;
@@ -30,7 +30,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
         let app: SparkApplication = match &m.manifest {
             Manifest::SparkApplication(a) => (**a).clone(),
             Manifest::ScheduledSparkApplication(s) => {
-                let run = scheduled::run_application(s, chrono::Utc::now());
+                let run = schedule::run_application(s, chrono::Utc::now());
                 items.push(serde_json::to_value(&run)?);
                 run
             }

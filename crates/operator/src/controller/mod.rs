@@ -11,6 +11,7 @@
 mod index;
 mod objects;
 mod reconcile;
+pub mod scheduled;
 mod status;
 mod submit;
 
@@ -25,7 +26,7 @@ use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 use tokio::sync::Semaphore;
 
 use crate::lifecycle::Settings;
@@ -169,6 +170,36 @@ pub async fn run(
             )
             .watches_stream(pods, app_of_pod)
             .graceful_shutdown_on(shutdown.clone());
+        let sched_api: Api<DynamicObject> = match &ns {
+            Some(n) => Api::namespaced_with(client.clone(), n, &scheduled::scheduled_resource()),
+            None => Api::all_with(client.clone(), &scheduled::scheduled_resource()),
+        };
+        let run_api: Api<DynamicObject> = match &ns {
+            Some(n) => Api::namespaced_with(client.clone(), n, &app_resource()),
+            None => Api::all_with(client.clone(), &app_resource()),
+        };
+        let sched_ctx = Arc::new(scheduled::ScheduledContext {
+            client: client.clone(),
+            metrics: metrics.clone(),
+        });
+        let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
+        let sched_controller = Controller::new_with(
+            sched_api,
+            watcher::Config::default(),
+            scheduled::scheduled_resource(),
+        )
+        .watches_with(run_api, app_resource(), runs_config, |app| {
+            let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
+            let ns = app.metadata.namespace.clone()?;
+            Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
+        })
+        .graceful_shutdown_on(shutdown.clone());
+        tasks.push(tokio::spawn(async move {
+            sched_controller
+                .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
+                .for_each(|_| async {})
+                .await;
+        }));
         let ready = ready.clone();
         tasks.push(tokio::spawn(async move {
             ready.store(true, std::sync::atomic::Ordering::SeqCst);

@@ -1,0 +1,159 @@
+//! The ScheduledSparkApplication controller: the shell around [`crate::schedule::decide`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use kube::api::{ApiResource, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::runtime::controller::Action as Requeue;
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+use sparkplane_api::v1beta2::{
+    ScheduleState, ScheduledSparkApplicationStatus, SparkApplicationStatus,
+};
+use sparkplane_api::{parse_value, Manifest, ScheduledSparkApplication};
+
+use super::{app_resource, ERROR_REQUEUE};
+use crate::error::OperatorError;
+use crate::metrics::Metrics;
+use crate::render::labels;
+use crate::schedule::{decide, Action, Run};
+
+/// What scheduled reconciles share.
+pub struct ScheduledContext {
+    pub(crate) client: Client,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// The API resource of ScheduledSparkApplication.
+pub fn scheduled_resource() -> ApiResource {
+    ApiResource::erase::<ScheduledSparkApplication>(&())
+}
+
+/// Reconciles one ScheduledSparkApplication.
+pub async fn reconcile(
+    obj: Arc<DynamicObject>,
+    ctx: Arc<ScheduledContext>,
+) -> Result<Requeue, OperatorError> {
+    ctx.metrics.reconciles.inc();
+    if obj.metadata.deletion_timestamp.is_some() {
+        return Ok(Requeue::await_change());
+    }
+    let ns = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), &ns, &scheduled_resource());
+    let mut value = serde_json::to_value(&*obj).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
+        m.insert("kind".into(), "ScheduledSparkApplication".into());
+    }
+    let source = format!("ScheduledSparkApplication {ns}/{name}");
+    let scheduled = match parse_value(&source, value) {
+        Ok((Manifest::ScheduledSparkApplication(s), _)) => *s,
+        Ok(_) => return Ok(Requeue::await_change()),
+        Err(problems) => {
+            let reason = problems
+                .iter()
+                .filter(|p| p.is_error())
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let st = ScheduledSparkApplicationStatus {
+                schedule_state: ScheduleState::FailedValidation,
+                reason: Some(reason),
+                ..Default::default()
+            };
+            write_status(&api, &obj, &st).await?;
+            return Ok(Requeue::await_change());
+        }
+    };
+    let apps: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &app_resource());
+    let list = apps
+        .list(&ListParams::default().labels(&format!("{}={name}", labels::SCHEDULED_APP_NAME)))
+        .await
+        .map_err(|e| OperatorError::kube(format!("list runs of {name}"), e))?;
+    let runs: Vec<Run> = list
+        .items
+        .iter()
+        .map(|a| {
+            let status: SparkApplicationStatus = a
+                .data
+                .get("status")
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or_default();
+            Run {
+                name: a.name_any(),
+                state: status.application_state.state,
+                created: a
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .and_then(|t| DateTime::from_timestamp(t.0.as_second(), 0))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let decision = decide(&scheduled, &runs, Utc::now());
+    for action in &decision.actions {
+        match action {
+            Action::Create(app) => {
+                let obj: DynamicObject = serde_json::from_value(json!({
+                    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+                    "kind": "SparkApplication",
+                    "metadata": app.metadata,
+                    "spec": app.spec,
+                }))
+                .map_err(|e| OperatorError::Config(format!("run of {name}: {e}")))?;
+                match apps.create(&PostParams::default(), &obj).await {
+                    Ok(_) => {}
+                    // Created before a restart: the name is the scheduled time's.
+                    Err(kube::Error::Api(s)) if s.code == 409 => {}
+                    Err(e) => {
+                        return Err(OperatorError::kube(format!("create a run of {name}"), e))
+                    }
+                }
+            }
+            Action::Delete(run) => match apps.delete(run, &DeleteParams::background()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => return Err(OperatorError::kube(format!("delete run {run}"), e)),
+            },
+        }
+    }
+    if Some(&decision.status) != scheduled.status.as_ref() {
+        write_status(&api, &obj, &decision.status).await?;
+    }
+    Ok(match decision.requeue_after {
+        // Runs change state without touching the schedule; look now and then.
+        Some(d) => Requeue::requeue(d.min(Duration::from_secs(60))),
+        None => Requeue::requeue(Duration::from_secs(60)),
+    })
+}
+
+async fn write_status(
+    api: &Api<DynamicObject>,
+    obj: &DynamicObject,
+    status: &ScheduledSparkApplicationStatus,
+) -> Result<(), OperatorError> {
+    let name = obj.name_any();
+    let mut body = DynamicObject::new(&name, &scheduled_resource());
+    body.metadata.namespace = obj.metadata.namespace.clone();
+    body.metadata.resource_version = obj.metadata.resource_version.clone();
+    body.data = json!({ "status": status });
+    api.replace_status(&name, &PostParams::default(), &body)
+        .await
+        .map_err(|e| OperatorError::kube(format!("write status of {name}"), e))?;
+    Ok(())
+}
+
+/// After an error: count it and try again shortly.
+pub fn error_policy(
+    _obj: Arc<DynamicObject>,
+    e: &OperatorError,
+    ctx: Arc<ScheduledContext>,
+) -> Requeue {
+    ctx.metrics.error(e.kind());
+    tracing::warn!(error = %e, "scheduled reconcile failed; retrying");
+    Requeue::requeue(ERROR_REQUEUE)
+}
