@@ -375,8 +375,12 @@ pub enum AppCommand {
         #[arg(long)]
         wait: bool,
     },
-    /// List applications.
-    List,
+    /// List applications (local ones; with --kube, the cluster's SparkApplications).
+    List {
+        /// Where the applications are.
+        #[command(flatten)]
+        kube: KubeTarget,
+    },
     /// Show one application's state.
     Status {
         /// Application name.
@@ -384,17 +388,64 @@ pub enum AppCommand {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
         output: Output,
+        /// Where the application is.
+        #[command(flatten)]
+        kube: KubeTarget,
     },
     /// Print the driver's output.
     Logs {
         /// Application name.
         name: String,
+        /// Where the application is.
+        #[command(flatten)]
+        kube: KubeTarget,
     },
-    /// Stop a running application.
+    /// Stop a running local application.
     Kill {
         /// Application name.
         name: String,
     },
+    /// Print the Kubernetes Events of a SparkApplication (needs --kube).
+    Events {
+        /// Application name.
+        name: String,
+        /// Where the application is.
+        #[command(flatten)]
+        kube: KubeTarget,
+    },
+    /// Forward a local port to a SparkApplication's Spark UI (needs --kube).
+    Ui {
+        /// Application name.
+        name: String,
+        /// Local port.
+        #[arg(long, default_value_t = 4040)]
+        port: u16,
+        /// Where the application is.
+        #[command(flatten)]
+        kube: KubeTarget,
+    },
+    /// Delete a SparkApplication; its pods and objects go with it (needs --kube).
+    Delete {
+        /// Application name.
+        name: String,
+        /// Where the application is.
+        #[command(flatten)]
+        kube: KubeTarget,
+    },
+}
+
+/// Where `app` commands look: the local runtime, or with `--kube` a Kubernetes cluster.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KubeTarget {
+    /// Act on the Kubernetes cluster of the kubeconfig (or in-cluster service account).
+    #[arg(long)]
+    pub kube: bool,
+    /// The namespace (default: the kubeconfig's, else `default`).
+    #[arg(long, short = 'n', requires = "kube")]
+    pub namespace: Option<String>,
+    /// The API server URL, instead of the kubeconfig's.
+    #[arg(long, requires = "kube")]
+    pub kube_api: Option<String>,
 }
 
 /// `__supervise`.

@@ -128,6 +128,11 @@ impl KubeDouble {
         self.shared.inject(fault);
     }
 
+    /// Plays the kubelet: what `GET <pod path>/log` returns for a pod.
+    pub fn set_log(&self, pod_path: &str, text: &str) {
+        self.shared.set_log(pod_path, text);
+    }
+
     /// Drops every fault not yet spent.
     pub fn clear_faults(&self) {
         self.shared.clear_faults();

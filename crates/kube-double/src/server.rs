@@ -56,6 +56,7 @@ pub struct Fault {
 
 pub(crate) struct Shared {
     faults: Mutex<Vec<Fault>>,
+    logs: Mutex<HashMap<String, String>>,
     store: Mutex<Store>,
     requests: Mutex<Vec<RecordedRequest>>,
     events: broadcast::Sender<Event>,
@@ -69,6 +70,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Sets what `GET <pod path>/log` returns.
+    pub(crate) fn set_log(&self, pod_path: &str, text: &str) {
+        lock(&self.logs).insert(pod_path.trim_end_matches('/').to_string(), text.to_string());
+    }
+
     /// Drops every fault.
     pub(crate) fn clear_faults(&self) {
         lock(&self.faults).clear();
@@ -83,6 +89,7 @@ impl Shared {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Shared {
             faults: Mutex::new(Vec::new()),
+            logs: Mutex::new(HashMap::new()),
             store: Mutex::new(Store::default()),
             requests: Mutex::new(Vec::new()),
             events,
@@ -240,6 +247,11 @@ pub(crate) async fn handle(
         body,
     ) {
         Ok(Reply::Object(code, v)) => reply(code, &v),
+        Ok(Reply::Text(t)) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/plain")
+            .body(Body::from(t))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
         Ok(Reply::Watch(stream)) => Response::builder()
             .status(StatusCode::OK)
             .header("content-type", "application/json")
@@ -291,6 +303,7 @@ type WatchStream = futures::stream::BoxStream<'static, Result<Bytes, Infallible>
 
 enum Reply {
     Object(StatusCode, Value),
+    Text(String),
     Watch(WatchStream),
 }
 
@@ -315,7 +328,12 @@ fn respond(
     match (method.as_str(), route.name.as_deref()) {
         ("GET", Some(name)) if route.subresource.as_deref() == Some("log") => {
             shared.store().get(route, name)?;
-            ok(Value::String(String::new()))
+            let pod = format!(
+                "/api/v1/namespaces/{}/pods/{name}",
+                route.namespace.as_deref().unwrap_or_default()
+            );
+            let text = lock(&shared.logs).get(&pod).cloned().unwrap_or_default();
+            Ok(Reply::Text(text))
         }
         ("GET", Some(name)) => ok(shared.store().get(route, name)?),
         ("GET", None) => {

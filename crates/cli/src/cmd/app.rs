@@ -13,6 +13,9 @@ use crate::cli::{AppCommand, Output};
 use crate::manifests;
 
 pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
+    if let Some(code) = super::app_kube::run(&cmd).await? {
+        return Ok(code);
+    }
     let home = Home::from_env()?;
     match cmd {
         AppCommand::Submit {
@@ -80,7 +83,7 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             }
             Ok(if all_completed { 0 } else { 1 })
         }
-        AppCommand::List => {
+        AppCommand::List { .. } => {
             let all = ops::list(&home)?;
             if all.is_empty() {
                 println!("no applications");
@@ -97,7 +100,7 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        AppCommand::Status { name, output } => {
+        AppCommand::Status { name, output, .. } => {
             let (r, s) = ops::status(&home, &name)?;
             match output {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&status_json(&r, &s))?),
@@ -105,7 +108,7 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        AppCommand::Logs { name } => {
+        AppCommand::Logs { name, .. } => {
             let (log, _) = ops::log_files(&home, &name)?;
             match std::fs::read_to_string(&log) {
                 Ok(text) => print!("{text}"),
@@ -119,6 +122,8 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             println!("application {name}: {}", st.state);
             Ok(0)
         }
+        // Handled by app_kube, which refuses them without --kube.
+        AppCommand::Events { .. } | AppCommand::Ui { .. } | AppCommand::Delete { .. } => Ok(2),
     }
 }
 

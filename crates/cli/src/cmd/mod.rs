@@ -2,6 +2,7 @@
 //! prints the result.
 
 mod app;
+mod app_kube;
 mod cluster;
 mod crd;
 mod internal;
