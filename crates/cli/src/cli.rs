@@ -245,6 +245,10 @@ pub struct OperatorArgs {
     /// Namespaces to watch (repeat the flag; default: all).
     #[arg(long = "namespace", short = 'n')]
     pub namespaces: Vec<String>,
+    /// Watch the namespaces carrying these labels (a label selector such as
+    /// `spark=enabled`), as they are created, labelled and deleted.
+    #[arg(long, conflicts_with = "namespaces")]
+    pub namespace_selector: Option<String>,
     /// Address of the metrics and health endpoints.
     #[arg(long, default_value = "0.0.0.0:8080")]
     pub metrics_addr: std::net::SocketAddr,

@@ -313,7 +313,11 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
     let chart = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../deploy/helm/sparkplane-operator/files");
     let mut rules: Vec<Value> = Vec::new();
-    for f in ["operator-rules.yaml", "leader-rules.yaml"] {
+    for f in [
+        "operator-rules.yaml",
+        "leader-rules.yaml",
+        "selector-rules.yaml",
+    ] {
         let text = std::fs::read_to_string(chart.join(f)).unwrap();
         let r: Vec<Value> = serde_yaml_ng::from_str(&text).unwrap();
         rules.extend(r);
@@ -349,6 +353,7 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
             || resource == "scheduledsparkapplications")
             && r.method == "PATCH"
             || resource == "scheduledsparkapplications" && r.method == "POST"
+            || resource == "namespaces" && r.method == "POST"
             || resource == "sparkapplications"
                 && r.method == "POST"
                 && r.body["metadata"]["labels"]
@@ -794,4 +799,60 @@ async fn a_bad_schedule_fails_validation_with_the_field() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(runs_of(&double, "bad").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_are_selected_by_label_as_they_come() {
+    let double = KubeDouble::start().unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = Config {
+        namespace_selector: Some("team=spark".into()),
+        lifecycle: fast(),
+        ..Config::default()
+    };
+    let task = tokio::spawn(controller::run(
+        client.clone(),
+        config,
+        metrics,
+        Arc::new(AtomicBool::new(false)),
+        stopped.map(|_| ()).shared(),
+    ));
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    let ns = |name: &str, labels: Value| {
+        serde_json::from_value::<k8s_openapi::api::core::v1::Namespace>(
+            json!({"metadata": {"name": name, "labels": labels}}),
+        )
+        .unwrap()
+    };
+    namespaces
+        .create(&PostParams::default(), &ns("other", json!({})))
+        .await
+        .unwrap();
+    // A namespace labelled after the operator started is picked up.
+    namespaces
+        .create(&PostParams::default(), &ns(NS, json!({"team": "spark"})))
+        .await
+        .unwrap();
+    create(&double, &manifest("pi", json!({}))).await;
+    let mut other = manifest("elsewhere", json!({}));
+    other["metadata"]["namespace"] = json!("other");
+    let c = client::client(Some(&double.url()), None).await.unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(c, "other", &app_resource());
+    api.create(
+        &PostParams::default(),
+        &serde_json::from_value(other).unwrap(),
+    )
+    .await
+    .unwrap();
+    wait_submitted(&double, "pi").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let elsewhere = double
+        .object("/apis/sparkoperator.k8s.io/v1beta2/namespaces/other/sparkapplications/elsewhere")
+        .unwrap();
+    assert!(elsewhere.get("status").is_none(), "{elsewhere:#}");
+    assert_rbac_allows_every_call(&double);
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }

@@ -45,6 +45,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
     tracing::info!(%addr, "metrics and health endpoints");
     let config = Config {
         namespaces: args.namespaces.clone(),
+        namespace_selector: args.namespace_selector.clone(),
         lifecycle: Settings {
             driver_creation_grace: Duration::from_secs(args.driver_pod_creation_grace_period),
             image_pull_timeout: Duration::from_secs(args.image_pull_timeout),

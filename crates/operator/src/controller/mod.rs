@@ -15,12 +15,12 @@ pub mod scheduled;
 mod status;
 mod submit;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::controller::Controller;
 use kube::runtime::events::{Recorder, Reporter};
@@ -38,6 +38,9 @@ use crate::render::{labels, UiOptions};
 pub struct Config {
     /// Namespaces to watch; empty for all.
     pub namespaces: Vec<String>,
+    /// Watch the namespaces with these labels instead (a label selector), as they come
+    /// and go.
+    pub namespace_selector: Option<String>,
     /// Lifecycle timeouts and limits.
     pub lifecycle: Settings,
     /// UI Service and Ingress.
@@ -56,6 +59,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             namespaces: Vec::new(),
+            namespace_selector: None,
             lifecycle: Settings::default(),
             ui: UiOptions::default(),
             master: "https://kubernetes.default.svc".into(),
@@ -109,8 +113,103 @@ fn slim(pod: &mut Pod) {
     }
 }
 
-/// Runs the controller until `shutdown` resolves: one watch of applications and one of
-/// pods per namespace (or one of each for all namespaces).
+/// What the controllers of every namespace share.
+struct Common {
+    client: Client,
+    config: Config,
+    metrics: Arc<Metrics>,
+    ready: Arc<std::sync::atomic::AtomicBool>,
+    recorder: Recorder,
+    submit_slots: Arc<Semaphore>,
+}
+
+type Stop = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+
+/// Starts the controllers of one namespace (`None`: all namespaces); they stop when `stop`
+/// resolves.
+fn spawn_namespace(
+    common: &Common,
+    ns: Option<String>,
+    stop: Stop,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let client = &common.client;
+    let config = &common.config;
+    let (reader, writer) = reflector::store::<Pod>();
+    let index = Arc::new(index::PodIndex::default());
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        config: config.clone(),
+        pods: reader,
+        index: index.clone(),
+        metrics: common.metrics.clone(),
+        recorder: common.recorder.clone(),
+        submit_slots: common.submit_slots.clone(),
+        in_flight: Mutex::new(HashSet::new()),
+    });
+    let api_of = |ar: &ApiResource| -> Api<DynamicObject> {
+        match &ns {
+            Some(n) => Api::namespaced_with(client.clone(), n, ar),
+            None => Api::all_with(client.clone(), ar),
+        }
+    };
+    let pod_api: Api<Pod> = match &ns {
+        Some(n) => Api::namespaced(client.clone(), n),
+        None => Api::all(client.clone()),
+    };
+    let pod_config = watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
+    let pods = reflector::reflector(
+        writer,
+        watcher(pod_api, pod_config).default_backoff().modify(slim),
+    )
+    .inspect(move |e| {
+        if let Ok(e) = e {
+            index.observe(e);
+        }
+    })
+    .touched_objects();
+    let ar = app_resource();
+    let controller = Controller::new_with(api_of(&ar), watcher::Config::default(), ar.clone())
+        .with_config(
+            kube::runtime::controller::Config::default().concurrency(config.status_workers),
+        )
+        .watches_stream(pods, app_of_pod)
+        .graceful_shutdown_on(stop.clone());
+    let sched_ctx = Arc::new(scheduled::ScheduledContext {
+        client: client.clone(),
+        metrics: common.metrics.clone(),
+    });
+    let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
+    let sched_controller = Controller::new_with(
+        api_of(&scheduled::scheduled_resource()),
+        watcher::Config::default(),
+        scheduled::scheduled_resource(),
+    )
+    .watches_with(api_of(&ar), ar, runs_config, |app| {
+        let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
+        let ns = app.metadata.namespace.clone()?;
+        Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
+    })
+    .graceful_shutdown_on(stop);
+    let ready = common.ready.clone();
+    vec![
+        tokio::spawn(async move {
+            sched_controller
+                .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
+                .for_each(|_| async {})
+                .await;
+        }),
+        tokio::spawn(async move {
+            ready.store(true, std::sync::atomic::Ordering::SeqCst);
+            controller
+                .run(reconcile::reconcile, reconcile::error_policy, ctx)
+                .for_each(|_| async {})
+                .await;
+        }),
+    ]
+}
+
+/// Runs the controllers until `shutdown` resolves: for each listed namespace (or all), or
+/// for each namespace matching `namespace_selector` as namespaces come and go.
 pub async fn run(
     client: Client,
     config: Config,
@@ -118,100 +217,119 @@ pub async fn run(
     ready: Arc<std::sync::atomic::AtomicBool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
-    let namespaces: Vec<Option<String>> = if config.namespaces.is_empty() {
-        vec![None]
-    } else {
-        config.namespaces.iter().cloned().map(Some).collect()
-    };
     let reporter = Reporter {
         controller: config.reporter.clone(),
         instance: std::env::var("POD_NAME").ok(),
     };
-    let recorder = Recorder::new(client.clone(), reporter);
-    let submit_slots = Arc::new(Semaphore::new(config.submit_workers.max(1)));
-    let mut tasks = Vec::new();
-    for ns in namespaces {
-        let (reader, writer) = reflector::store::<Pod>();
-        let index = Arc::new(index::PodIndex::default());
-        let ctx = Arc::new(Context {
-            client: client.clone(),
-            config: config.clone(),
-            pods: reader,
-            index: index.clone(),
-            metrics: metrics.clone(),
-            recorder: recorder.clone(),
-            submit_slots: submit_slots.clone(),
-            in_flight: Mutex::new(HashSet::new()),
-        });
-        let pod_api: Api<Pod> = match &ns {
-            Some(n) => Api::namespaced(client.clone(), n),
-            None => Api::all(client.clone()),
+    let common = Common {
+        recorder: Recorder::new(client.clone(), reporter),
+        submit_slots: Arc::new(Semaphore::new(config.submit_workers.max(1))),
+        client,
+        config,
+        metrics,
+        ready,
+    };
+    let global: Stop = shutdown.clone().boxed().shared();
+    let Some(selector) = common.config.namespace_selector.clone() else {
+        let namespaces: Vec<Option<String>> = if common.config.namespaces.is_empty() {
+            vec![None]
+        } else {
+            common.config.namespaces.iter().cloned().map(Some).collect()
         };
-        let pod_config =
-            watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
-        let pods = reflector::reflector(
-            writer,
-            watcher(pod_api, pod_config).default_backoff().modify(slim),
-        )
-        .inspect(move |e| {
-            if let Ok(e) = e {
-                index.observe(e);
+        let tasks: Vec<_> = namespaces
+            .into_iter()
+            .flat_map(|ns| spawn_namespace(&common, ns, global.clone()))
+            .collect();
+        for t in tasks {
+            // A task ends only at shutdown.
+            let _ = t.await;
+        }
+        return;
+    };
+    let api: Api<Namespace> = Api::all(common.client.clone());
+    let events = watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
+    futures::pin_mut!(events);
+    let mut running: HashMap<
+        String,
+        (
+            tokio::sync::oneshot::Sender<()>,
+            Vec<tokio::task::JoinHandle<()>>,
+        ),
+    > = HashMap::new();
+    let mut seen: Option<HashSet<String>> = None;
+    let start = |running: &mut HashMap<_, _>, ns: String| {
+        if running.contains_key(&ns) {
+            return;
+        }
+        tracing::info!(namespace = %ns, "watching namespace");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let global = global.clone();
+        let stop: Stop = async move {
+            tokio::select! {
+                _ = global => {}
+                _ = rx => {}
             }
-        })
-        .touched_objects();
-        let ar = app_resource();
-        let api: Api<DynamicObject> = match &ns {
-            Some(n) => Api::namespaced_with(client.clone(), n, &ar),
-            None => Api::all_with(client.clone(), &ar),
+        }
+        .boxed()
+        .shared();
+        let tasks = spawn_namespace(&common, Some(ns.clone()), stop);
+        running.insert(ns, (tx, tasks));
+    };
+    let stop_ns = |running: &mut HashMap<
+        String,
+        (
+            tokio::sync::oneshot::Sender<()>,
+            Vec<tokio::task::JoinHandle<()>>,
+        ),
+    >,
+                   ns: &str| {
+        if let Some((tx, _)) = running.remove(ns) {
+            tracing::info!(namespace = %ns, "no longer watching namespace");
+            let _ = tx.send(());
+        }
+    };
+    let shutdown = global.clone();
+    futures::pin_mut!(shutdown);
+    loop {
+        let event = tokio::select! {
+            _ = &mut shutdown => break,
+            e = events.next() => e,
         };
-        let controller = Controller::new_with(api, watcher::Config::default(), ar.clone())
-            .with_config(
-                kube::runtime::controller::Config::default().concurrency(config.status_workers),
-            )
-            .watches_stream(pods, app_of_pod)
-            .graceful_shutdown_on(shutdown.clone());
-        let sched_api: Api<DynamicObject> = match &ns {
-            Some(n) => Api::namespaced_with(client.clone(), n, &scheduled::scheduled_resource()),
-            None => Api::all_with(client.clone(), &scheduled::scheduled_resource()),
-        };
-        let run_api: Api<DynamicObject> = match &ns {
-            Some(n) => Api::namespaced_with(client.clone(), n, &app_resource()),
-            None => Api::all_with(client.clone(), &app_resource()),
-        };
-        let sched_ctx = Arc::new(scheduled::ScheduledContext {
-            client: client.clone(),
-            metrics: metrics.clone(),
-        });
-        let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
-        let sched_controller = Controller::new_with(
-            sched_api,
-            watcher::Config::default(),
-            scheduled::scheduled_resource(),
-        )
-        .watches_with(run_api, app_resource(), runs_config, |app| {
-            let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
-            let ns = app.metadata.namespace.clone()?;
-            Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
-        })
-        .graceful_shutdown_on(shutdown.clone());
-        tasks.push(tokio::spawn(async move {
-            sched_controller
-                .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
-                .for_each(|_| async {})
-                .await;
-        }));
-        let ready = ready.clone();
-        tasks.push(tokio::spawn(async move {
-            ready.store(true, std::sync::atomic::Ordering::SeqCst);
-            controller
-                .run(reconcile::reconcile, reconcile::error_policy, ctx)
-                .for_each(|_| async {})
-                .await;
-        }));
+        let Some(event) = event else { break };
+        match event {
+            Ok(watcher::Event::Init) => seen = Some(HashSet::new()),
+            Ok(watcher::Event::InitApply(n)) => {
+                let name = n.name_any();
+                if let Some(s) = seen.as_mut() {
+                    s.insert(name.clone());
+                }
+                start(&mut running, name);
+            }
+            Ok(watcher::Event::InitDone) => {
+                if let Some(s) = seen.take() {
+                    let gone: Vec<String> = running
+                        .keys()
+                        .filter(|k| !s.contains(*k))
+                        .cloned()
+                        .collect();
+                    for g in gone {
+                        stop_ns(&mut running, &g);
+                    }
+                }
+                common
+                    .ready
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            Ok(watcher::Event::Apply(n)) => start(&mut running, n.name_any()),
+            Ok(watcher::Event::Delete(n)) => stop_ns(&mut running, &n.name_any()),
+            Err(e) => tracing::warn!(error = %e, "namespace watch"),
+        }
     }
-    for t in tasks {
-        // A task ends only at shutdown; a panic in one is not hidden from the others.
-        let _ = t.await;
+    for (_, (tx, tasks)) in running.drain() {
+        let _ = tx.send(());
+        for t in tasks {
+            let _ = t.await;
+        }
     }
 }
 
