@@ -22,33 +22,11 @@ const FIELD_MANAGER: &str = "sparkplane";
 /// A client for `api_url`, authenticated as kubectl would be (kubeconfig, else the in-cluster
 /// service account); without either, unauthenticated.
 pub async fn client(api_url: &str) -> anyhow::Result<Client> {
-    let url: http::Uri = api_url
-        .parse()
+    // Checked here so that the error names the option it came from.
+    api_url
+        .parse::<http::Uri>()
         .map_err(|e| anyhow::anyhow!("--master: not a URL: k8s://{api_url}: {e}"))?;
-    let mut config = match kube::Config::infer().await {
-        Ok(c) => c,
-        Err(_) => kube::Config::new(url.clone()),
-    };
-    let plain_http = url.scheme_str() == Some("http");
-    config.cluster_url = url;
-    if !plain_http {
-        return Ok(Client::try_from(config)?);
-    }
-    // Over plain HTTP (a local proxy such as `kubectl proxy`, or a test double) no TLS stack is
-    // needed; skipping it saves loading the system's root certificates on every run.
-    use kube::client::ConfigExt;
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector);
-    let service = tower::ServiceBuilder::new()
-        .layer(config.base_uri_layer())
-        .option_layer(config.auth_layer()?)
-        .layer(config.extra_headers_layer()?)
-        .map_err(|e: hyper_util::client::legacy::Error| {
-            Box::new(e) as Box<dyn std::error::Error + Send + Sync>
-        })
-        .service(http);
-    Ok(Client::new(service, config.default_namespace))
+    Ok(sparkplane_operator::client::client(Some(api_url), None).await?)
 }
 
 async fn apply<T>(client: &Client, ns: &str, obj: &T) -> anyhow::Result<()>
