@@ -8,6 +8,7 @@
 //! submission's objects runs on a separate pool, so a burst of new applications never
 //! delays status updates of running ones.
 
+mod events;
 mod index;
 mod objects;
 mod reconcile;
@@ -21,9 +22,8 @@ use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::{ApiResource, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Controller;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
@@ -77,7 +77,7 @@ pub struct Context {
     pub(crate) pods: Store<Pod>,
     pub(crate) index: Arc<index::PodIndex>,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) recorder: Recorder,
+    pub(crate) recorder: events::Events,
     pub(crate) submit_slots: Arc<Semaphore>,
     pub(crate) in_flight: Mutex<HashSet<ObjectRef<DynamicObject>>>,
 }
@@ -119,7 +119,7 @@ struct Common {
     config: Config,
     metrics: Arc<Metrics>,
     ready: Arc<std::sync::atomic::AtomicBool>,
-    recorder: Recorder,
+    recorder: events::Events,
     submit_slots: Arc<Semaphore>,
 }
 
@@ -152,6 +152,13 @@ fn spawn_namespace(
             None => Api::all_with(client.clone(), ar),
         }
     };
+    // Metadata-only requests: the cache and the watch carry no spec or status.
+    let meta_of = |ar: &ApiResource| -> Api<PartialObjectMeta<DynamicObject>> {
+        match &ns {
+            Some(n) => Api::namespaced_with(client.clone(), n, ar),
+            None => Api::all_with(client.clone(), ar),
+        }
+    };
     let pod_api: Api<Pod> = match &ns {
         Some(n) => Api::namespaced(client.clone(), n),
         None => Api::all(client.clone()),
@@ -168,7 +175,21 @@ fn spawn_namespace(
     })
     .touched_objects();
     let ar = app_resource();
-    let controller = Controller::new_with(api_of(&ar), watcher::Config::default(), ar.clone())
+    // Applications are cached as metadata only, and read whole when reconciled: a cache of
+    // 10,000 full objects would dominate the operator's memory.
+    let app_writer = reflector::store::Writer::<PartialObjectMeta<DynamicObject>>::new(ar.clone());
+    let app_reader = app_writer.as_reader();
+    let app_trigger = reflector::reflector(
+        app_writer,
+        watcher(meta_of(&ar), watcher::Config::default())
+            .default_backoff()
+            .modify(|m| {
+                m.metadata.managed_fields = None;
+                m.metadata.annotations = None;
+            }),
+    )
+    .touched_objects();
+    let controller = Controller::for_stream_with(app_trigger, app_reader, ar.clone())
         .with_config(
             kube::runtime::controller::Config::default().concurrency(config.status_workers),
         )
@@ -184,11 +205,17 @@ fn spawn_namespace(
         watcher::Config::default(),
         scheduled::scheduled_resource(),
     )
-    .watches_with(api_of(&ar), ar, runs_config, |app| {
-        let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
-        let ns = app.metadata.namespace.clone()?;
-        Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
-    })
+    .watches_stream_with(
+        watcher(meta_of(&ar), runs_config)
+            .default_backoff()
+            .touched_objects(),
+        |app: PartialObjectMeta<DynamicObject>| {
+            let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
+            let ns = app.metadata.namespace.clone()?;
+            Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
+        },
+        ar.clone(),
+    )
     .graceful_shutdown_on(stop);
     let ready = common.ready.clone();
     vec![
@@ -217,12 +244,12 @@ pub async fn run(
     ready: Arc<std::sync::atomic::AtomicBool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
-    let reporter = Reporter {
-        controller: config.reporter.clone(),
-        instance: std::env::var("POD_NAME").ok(),
-    };
     let common = Common {
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: events::Events::new(
+            client.clone(),
+            &config.reporter,
+            std::env::var("POD_NAME").ok(),
+        ),
         submit_slots: Arc::new(Semaphore::new(config.submit_workers.max(1))),
         client,
         config,
@@ -334,7 +361,7 @@ pub async fn run(
 }
 
 /// The application a pod belongs to, by its `app-name` label.
-fn app_of_pod(pod: Pod) -> Option<ObjectRef<DynamicObject>> {
+fn app_of_pod(pod: Pod) -> Option<ObjectRef<PartialObjectMeta<DynamicObject>>> {
     let name = pod.metadata.labels.as_ref()?.get(labels::APP_NAME)?;
     let ns = pod.metadata.namespace.as_deref()?;
     Some(ObjectRef::new_with(name, app_resource()).within(ns))

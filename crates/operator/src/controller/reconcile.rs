@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, DynamicObject};
+use kube::api::{DeleteParams, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Action as Requeue;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
@@ -15,7 +14,7 @@ use sparkplane_api::v1beta2::{
 };
 use sparkplane_api::{parse_value, Manifest, Problem, SparkApplication};
 
-use super::{objects, status, submit, Context, ERROR_REQUEUE};
+use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
 use crate::error::OperatorError;
 use crate::lifecycle::pod::PodSummary;
 use crate::lifecycle::{conditions, decide, Action, Driver, Input};
@@ -27,18 +26,26 @@ const RESYNC: Duration = Duration::from_secs(300);
 
 /// Reconciles one SparkApplication.
 pub async fn reconcile(
-    obj: Arc<DynamicObject>,
+    meta: Arc<PartialObjectMeta<DynamicObject>>,
     ctx: Arc<Context>,
 ) -> Result<Requeue, OperatorError> {
     ctx.metrics.reconciles.inc();
-    if obj.metadata.deletion_timestamp.is_some() {
+    if meta.metadata.deletion_timestamp.is_some() {
         return Ok(Requeue::await_change());
     }
-    let ns = obj.namespace().unwrap_or_default();
-    let name = obj.name_any();
+    let ns = meta.namespace().unwrap_or_default();
+    let name = meta.name_any();
     let api = status::apps(&ctx, &ns);
+    // The cache holds metadata only; the whole object is read now.
+    let Some(obj) = api
+        .get_opt(&name)
+        .await
+        .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
+    else {
+        return Ok(Requeue::await_change());
+    };
     let source = format!("SparkApplication {ns}/{name}");
-    let mut value = serde_json::to_value(&*obj).unwrap_or_default();
+    let mut value = serde_json::to_value(&obj).unwrap_or_default();
     if let Some(m) = value.as_object_mut() {
         m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
         m.insert("kind".into(), "SparkApplication".into());
@@ -203,18 +210,17 @@ async fn record_transition(
         to = %t.to,
         "state change"
     );
-    let ev = Event {
-        type_: if t.warning {
-            EventType::Warning
-        } else {
-            EventType::Normal
-        },
-        reason: t.reason.clone(),
-        note: Some(submit::truncate(&t.message)),
-        action: "Reconcile".into(),
-        secondary: None,
+    let kind = if t.warning {
+        events::Kind::Warning
+    } else {
+        events::Kind::Normal
     };
-    if let Err(e) = ctx.recorder.publish(&ev, &app.object_ref(&())).await {
+    let note = submit::truncate(&t.message);
+    let published = ctx
+        .recorder
+        .publish(&app.object_ref(&()), kind, &t.reason, &note, "Reconcile")
+        .await;
+    if let Err(e) = published {
         tracing::warn!(error = %e, "cannot record an event");
     }
 }
@@ -270,20 +276,27 @@ async fn invalid(
     }
     status::replace(api, obj, &st).await?;
     ctx.metrics.invalid_applications.inc();
-    let ev = Event {
-        type_: EventType::Warning,
-        reason: "SparkApplicationInvalid".into(),
-        note: Some(submit::truncate(&message)),
-        action: "Validate".into(),
-        secondary: None,
-    };
     let reference = obj.object_ref(&super::app_resource());
-    let _ = ctx.recorder.publish(&ev, &reference).await;
+    let note = submit::truncate(&message);
+    let _ = ctx
+        .recorder
+        .publish(
+            &reference,
+            events::Kind::Warning,
+            "SparkApplicationInvalid",
+            &note,
+            "Validate",
+        )
+        .await;
     Ok(())
 }
 
 /// After an error: count it and try again shortly.
-pub fn error_policy(_obj: Arc<DynamicObject>, e: &OperatorError, ctx: Arc<Context>) -> Requeue {
+pub fn error_policy(
+    _obj: Arc<PartialObjectMeta<DynamicObject>>,
+    e: &OperatorError,
+    ctx: Arc<Context>,
+) -> Requeue {
     ctx.metrics.error(e.kind());
     tracing::warn!(error = %e, "reconcile failed; retrying");
     Requeue::requeue(ERROR_REQUEUE)

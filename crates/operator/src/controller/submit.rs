@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::api::DynamicObject;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::Resource;
 use sparkplane_api::v1beta2::{ApplicationState, ApplicationStateType as State};
@@ -134,14 +133,16 @@ async fn run(
                 true
             })
             .await?;
-            let ev = Event {
-                type_: EventType::Warning,
-                reason: "SparkApplicationSubmissionFailed".into(),
-                note: Some(truncate(&message)),
-                action: "Submit".into(),
-                secondary: None,
-            };
-            let _ = ctx.recorder.publish(&ev, &app.object_ref(&())).await;
+            let _ = ctx
+                .recorder
+                .publish(
+                    &app.object_ref(&()),
+                    super::events::Kind::Warning,
+                    "SparkApplicationSubmissionFailed",
+                    &truncate(&message),
+                    "Submit",
+                )
+                .await;
             Ok(())
         }
         Err(CreateFailure::Transient(e)) => Err(e),
