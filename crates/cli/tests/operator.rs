@@ -120,6 +120,8 @@ fn the_operator_process_and_the_cluster_app_commands() {
     assert!(list.lines().any(|l| l.starts_with("pi ")), "{list}");
 
     let pod = "/api/v1/namespaces/jobs/pods/pi-driver";
+    // SUBMITTED is recorded before the driver is created; wait for the pod itself.
+    wait("the driver pod", || double.object(pod).map(|_| ()));
     double.set_log(pod, "Pi is roughly 3.14\n");
     double.set_status(pod, json!({"phase": "Running"})).unwrap();
     let status = wait("pi to run", || {

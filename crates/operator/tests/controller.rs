@@ -269,6 +269,26 @@ async fn an_application_runs_through_its_states_to_completed() {
         .set_status(&pod_path("pi-driver"), json!({"phase": "Running"}))
         .unwrap();
     wait_state(&double, "pi", "RUNNING").await;
+    // Executors the driver creates are tracked in the status.
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, NS);
+    let exec: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "metadata": {"name": "pi-exec-1", "labels": {
+            "sparkoperator.k8s.io/app-name": "pi",
+            "sparkoperator.k8s.io/launched-by-spark-operator": "true",
+            "sparkoperator.k8s.io/submission-id": format!("{uid}-1"),
+            "spark-role": "executor", "spark-exec-id": "1"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-executor", "image": "spark"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &exec).await.unwrap();
+    double
+        .set_status(&pod_path("pi-exec-1"), json!({"phase": "Running"}))
+        .unwrap();
+    wait_app(&double, "pi", "executor state", |a| {
+        a["status"]["executorState"]["pi-exec-1"] == "RUNNING"
+    })
+    .await;
     double
         .set_status(
             &pod_path("pi-driver"),
@@ -293,7 +313,8 @@ async fn an_application_runs_through_its_states_to_completed() {
             "no {r} event in {reasons:?}"
         );
     }
-    assert_eq!(pod_posts(&double), 1);
+    // One driver pod (the other POST is the test's executor).
+    assert_eq!(pod_posts(&double), 2);
     assert_rbac_allows_every_call(&double);
     let text = op.metrics.encode();
     assert!(

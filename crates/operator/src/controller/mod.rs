@@ -24,10 +24,9 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{ApiResource, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
-use tokio::sync::Semaphore;
 
 use crate::lifecycle::Settings;
 use crate::metrics::Metrics;
@@ -74,43 +73,16 @@ impl Default for Config {
 pub struct Context {
     pub(crate) client: Client,
     pub(crate) config: Config,
-    pub(crate) pods: Store<Pod>,
     pub(crate) index: Arc<index::PodIndex>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) recorder: events::Events,
-    pub(crate) submit_slots: Arc<Semaphore>,
+    pub(crate) submit_queue: submit::Queue,
     pub(crate) in_flight: Mutex<HashSet<ObjectRef<DynamicObject>>>,
 }
 
 /// The API resource of SparkApplication.
 pub fn app_resource() -> ApiResource {
     ApiResource::erase::<sparkplane_api::SparkApplication>(&())
-}
-
-/// Keeps only what the lifecycle reads of a pod: a cache of 60,000 pods stays small.
-fn slim(pod: &mut Pod) {
-    pod.metadata.managed_fields = None;
-    pod.metadata.annotations = None;
-    pod.metadata.owner_references = None;
-    pod.spec = None;
-    if let Some(st) = pod.status.as_mut() {
-        st.host_ip = None;
-        st.host_ips = None;
-        st.pod_ips = None;
-        st.start_time = None;
-        st.qos_class = None;
-        for list in [&mut st.container_statuses, &mut st.init_container_statuses] {
-            for c in list.iter_mut().flatten() {
-                c.image = String::new();
-                c.image_id = String::new();
-                c.container_id = None;
-                c.last_state = None;
-                c.volume_mounts = None;
-                c.resources = None;
-                c.allocated_resources = None;
-            }
-        }
-    }
 }
 
 /// What the controllers of every namespace share.
@@ -120,7 +92,7 @@ struct Common {
     metrics: Arc<Metrics>,
     ready: Arc<std::sync::atomic::AtomicBool>,
     recorder: events::Events,
-    submit_slots: Arc<Semaphore>,
+    submit_queue: submit::Queue,
 }
 
 type Stop = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
@@ -134,16 +106,14 @@ fn spawn_namespace(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let client = &common.client;
     let config = &common.config;
-    let (reader, writer) = reflector::store::<Pod>();
     let index = Arc::new(index::PodIndex::default());
     let ctx = Arc::new(Context {
         client: client.clone(),
         config: config.clone(),
-        pods: reader,
         index: index.clone(),
         metrics: common.metrics.clone(),
         recorder: common.recorder.clone(),
-        submit_slots: common.submit_slots.clone(),
+        submit_queue: common.submit_queue.clone(),
         in_flight: Mutex::new(HashSet::new()),
     });
     let api_of = |ar: &ApiResource| -> Api<DynamicObject> {
@@ -164,16 +134,14 @@ fn spawn_namespace(
         None => Api::all(client.clone()),
     };
     let pod_config = watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
-    let pods = reflector::reflector(
-        writer,
-        watcher(pod_api, pod_config).default_backoff().modify(slim),
-    )
-    .inspect(move |e| {
-        if let Ok(e) = e {
-            index.observe(e);
-        }
-    })
-    .touched_objects();
+    let pods = watcher(pod_api, pod_config)
+        .default_backoff()
+        .inspect(move |e| {
+            if let Ok(e) = e {
+                index.observe(e);
+            }
+        })
+        .touched_objects();
     let ar = app_resource();
     // Applications are cached as metadata only, and read whole when reconciled: a cache of
     // 10,000 full objects would dominate the operator's memory.
@@ -244,13 +212,14 @@ pub async fn run(
     ready: Arc<std::sync::atomic::AtomicBool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
+    let (submit_queue, workers) = submit::start_workers(config.submit_workers);
     let common = Common {
         recorder: events::Events::new(
             client.clone(),
             &config.reporter,
             std::env::var("POD_NAME").ok(),
         ),
-        submit_slots: Arc::new(Semaphore::new(config.submit_workers.max(1))),
+        submit_queue,
         client,
         config,
         metrics,
@@ -271,6 +240,7 @@ pub async fn run(
             // A task ends only at shutdown.
             let _ = t.await;
         }
+        stop_workers(workers);
         return;
     };
     let api: Api<Namespace> = Api::all(common.client.clone());
@@ -357,6 +327,15 @@ pub async fn run(
         for t in tasks {
             let _ = t.await;
         }
+    }
+    stop_workers(workers);
+}
+
+/// Stops the submission workers once the controllers have stopped. A submission cut short
+/// is finished by the next operator: its objects derive from its recorded id.
+fn stop_workers(workers: Vec<tokio::task::JoinHandle<()>>) {
+    for w in workers {
+        w.abort();
     }
 }
 

@@ -140,7 +140,7 @@ pub fn driver_pods(ctx: &Context, app: &SparkApplication) -> Vec<String> {
     ctx.index
         .pods_of(ns, name)
         .into_iter()
-        .filter(|(_, e)| e.role == "driver")
+        .filter(|(_, e)| e.role == super::index::Role::Driver)
         .map(|(n, _)| n)
         .collect()
 }

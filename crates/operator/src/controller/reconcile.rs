@@ -7,17 +7,17 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Action as Requeue;
-use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
     ApplicationState, ApplicationStateType as State, SparkApplicationStatus,
 };
 use sparkplane_api::{parse_value, Manifest, Problem, SparkApplication};
 
+use super::index::Kept;
 use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
 use crate::error::OperatorError;
 use crate::lifecycle::pod::PodSummary;
-use crate::lifecycle::{conditions, decide, Action, Driver, Input};
+use crate::lifecycle::{conditions, decide, Action, Driver, Executor, Input};
 use crate::metrics::TransitionLabels;
 use crate::render::labels;
 
@@ -63,7 +63,7 @@ pub async fn reconcile(
     let submitted = conditions::is_true(&before.conditions, conditions::SUBMITTED);
     let driver = match state {
         State::Submitted | State::Running | State::Unknown if submitted => {
-            observe_driver(&ctx, &ns, &before).await?
+            observe_driver(&ctx, &ns, &name, &before).await?
         }
         _ => Driver::NotLooked,
     };
@@ -105,7 +105,7 @@ pub async fn reconcile(
             } => {
                 let mut next = app.clone();
                 next.status = Some(decision.status.clone());
-                submit::spawn(ctx.clone(), next, submission_id.clone(), *attempt);
+                submit::enqueue(ctx.clone(), next, submission_id.clone(), *attempt);
             }
             Action::DeleteRunObjects => objects::delete_run_objects(&ctx, &app).await?,
             Action::DeleteApplication => {
@@ -136,22 +136,23 @@ pub async fn reconcile(
 async fn observe_driver(
     ctx: &Context,
     ns: &str,
+    app: &str,
     status: &SparkApplicationStatus,
 ) -> Result<Driver, OperatorError> {
     let Some(pod_name) = status.driver_info.pod_name.clone() else {
         return Ok(Driver::Missing);
     };
-    let ours = |p: &Pod| {
-        p.labels().get(labels::SUBMISSION_ID).map(String::as_str) == status.submission_id.as_deref()
-    };
-    if let Some(p) = ctx.pods.get(&ObjectRef::new(&pod_name).within(ns)) {
-        if ours(&p) {
-            return Ok(Driver::Found(Box::new(PodSummary::of(&p))));
+    let wanted = status.submission_id.as_deref();
+    if let Some((summary, submission)) = ctx.index.pod(ns, app, &pod_name) {
+        if submission.as_deref() == wanted {
+            return Ok(Driver::Found(Box::new(summary)));
         }
     }
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     match pods.get_opt(&pod_name).await {
-        Ok(Some(p)) if ours(&p) => Ok(Driver::Found(Box::new(PodSummary::of(&p)))),
+        Ok(Some(p)) if p.labels().get(labels::SUBMISSION_ID).map(String::as_str) == wanted => {
+            Ok(Driver::Found(Box::new(PodSummary::of(&p))))
+        }
         Ok(_) => Ok(Driver::Missing),
         Err(e) => Err(OperatorError::kube(
             format!("read driver pod {pod_name}"),
@@ -160,13 +161,15 @@ async fn observe_driver(
     }
 }
 
-fn executors(ctx: &Context, ns: &str, app: &str, submission: Option<&str>) -> Vec<PodSummary> {
+fn executors(ctx: &Context, ns: &str, app: &str, submission: Option<&str>) -> Vec<Executor> {
     ctx.index
         .pods_of(ns, app)
         .into_iter()
-        .filter(|(_, e)| e.role == "executor" && e.submission_id.as_deref() == submission)
-        .filter_map(|(name, _)| ctx.pods.get(&ObjectRef::new(&name).within(ns)))
-        .map(|p| PodSummary::of(&p))
+        .filter(|(_, e)| e.submission_id.as_deref() == submission)
+        .filter_map(|(name, e)| match e.kept {
+            Kept::Executor(id, state) => Some(Executor { name, id, state }),
+            Kept::Driver(_) => None,
+        })
         .collect()
 }
 

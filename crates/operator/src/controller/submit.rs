@@ -14,8 +14,66 @@ use super::{app_resource, status, Context};
 use crate::lifecycle::conditions;
 use crate::render::{render, RenderOptions};
 
-/// Starts creating submission `submission_id` of `app`, unless it is under way already.
-pub fn spawn(ctx: Arc<Context>, app: SparkApplication, submission_id: String, attempt: u32) {
+/// One submission waiting for a worker.
+pub struct Job {
+    ctx: Arc<Context>,
+    app: Box<SparkApplication>,
+    submission_id: String,
+    attempt: u32,
+    key: ObjectRef<DynamicObject>,
+}
+
+/// The submission queue: jobs wait here, small, until one of a fixed number of workers
+/// takes them (a task per waiting job would hold its whole future while it waits).
+pub type Queue = tokio::sync::mpsc::UnboundedSender<Job>;
+
+/// Starts `workers` submission workers; they stop when every sender is dropped.
+pub fn start_workers(workers: usize) -> (Queue, Vec<tokio::task::JoinHandle<()>>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let handles = (0..workers.max(1))
+        .map(|_| {
+            let rx = rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let job = rx.lock().await.recv().await;
+                    let Some(job) = job else { break };
+                    work(job).await;
+                }
+            })
+        })
+        .collect();
+    (tx, handles)
+}
+
+async fn work(job: Job) {
+    let Job {
+        ctx,
+        app,
+        submission_id,
+        attempt,
+        key,
+    } = job;
+    ctx.metrics.submit_queue_depth.dec();
+    ctx.metrics.submissions_in_flight.inc();
+    if let Err(e) = run(&ctx, &app, &submission_id, attempt).await {
+        tracing::warn!(
+            app = %app.metadata.name.as_deref().unwrap_or_default(),
+            namespace = %app.metadata.namespace.as_deref().unwrap_or_default(),
+            error = %e,
+            "submission not finished; it is retried"
+        );
+        ctx.metrics.error(e.kind());
+    }
+    ctx.metrics.submissions_in_flight.dec();
+    if let Ok(mut in_flight) = ctx.in_flight.lock() {
+        in_flight.remove(&key);
+    };
+}
+
+/// Queues the creation of submission `submission_id` of `app`, unless it is under way
+/// already.
+pub fn enqueue(ctx: Arc<Context>, app: SparkApplication, submission_id: String, attempt: u32) {
     let ns = app.metadata.namespace.clone().unwrap_or_default();
     let name = app.metadata.name.clone().unwrap_or_default();
     let key = ObjectRef::<DynamicObject>::new_with(&name, app_resource()).within(&ns);
@@ -28,20 +86,22 @@ pub fn spawn(ctx: Arc<Context>, app: SparkApplication, submission_id: String, at
         }
     }
     ctx.metrics.submit_queue_depth.inc();
-    tokio::spawn(async move {
-        let permit = ctx.submit_slots.clone().acquire_owned().await;
-        ctx.metrics.submit_queue_depth.dec();
-        ctx.metrics.submissions_in_flight.inc();
-        if let Err(e) = run(&ctx, &app, &submission_id, attempt).await {
-            tracing::warn!(app = %name, namespace = %ns, error = %e, "submission not finished; it is retried");
-            ctx.metrics.error(e.kind());
-        }
-        ctx.metrics.submissions_in_flight.dec();
-        drop(permit);
-        if let Ok(mut in_flight) = ctx.in_flight.lock() {
+    let queue = ctx.submit_queue.clone();
+    let job = Job {
+        ctx,
+        app: Box::new(app),
+        submission_id,
+        attempt,
+        key: key.clone(),
+    };
+    if let Err(e) = queue.send(job) {
+        // The workers are gone: the operator is stopping. The next start resubmits.
+        let job = e.0;
+        job.ctx.metrics.submit_queue_depth.dec();
+        if let Ok(mut in_flight) = job.ctx.in_flight.lock() {
             in_flight.remove(&key);
-        }
-    });
+        };
+    }
 }
 
 async fn run(

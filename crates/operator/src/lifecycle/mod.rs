@@ -78,6 +78,17 @@ pub enum Driver {
     Found(Box<PodSummary>),
 }
 
+/// An executor pod, as the status records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executor {
+    /// The pod's name.
+    pub name: String,
+    /// `spark-exec-id`.
+    pub id: Option<u64>,
+    /// Its state.
+    pub state: sparkplane_api::v1beta2::ExecutorState,
+}
+
 /// Everything [`decide`] reads.
 #[derive(Debug, Clone)]
 pub struct Input<'a> {
@@ -86,7 +97,7 @@ pub struct Input<'a> {
     /// Its driver.
     pub driver: Driver,
     /// Its executors of the current submission.
-    pub executors: Vec<PodSummary>,
+    pub executors: Vec<Executor>,
     /// Whether every object of earlier submissions is gone (driver pods, UI Services and
     /// Ingresses).
     pub run_objects_gone: bool,
@@ -464,13 +475,13 @@ impl Builder<'_> {
     }
 
     fn track_executors(&mut self) {
-        let mut execs: Vec<&PodSummary> = self.input.executors.iter().collect();
+        let mut execs: Vec<&Executor> = self.input.executors.iter().collect();
         // The lowest executor ids are kept, as kubeflow keeps them, so the map stays stable.
-        execs.sort_by_key(|e| (e.executor_id.unwrap_or(u64::MAX), e.name.clone()));
+        execs.sort_by_key(|e| (e.id.unwrap_or(u64::MAX), e.name.clone()));
         self.status.executor_state = execs
             .into_iter()
             .take(self.input.settings.max_tracked_executors)
-            .map(|e| (e.name.clone(), e.executor_state()))
+            .map(|e| (e.name.clone(), e.state))
             .collect();
     }
 }

@@ -459,12 +459,16 @@ fn terminated_applications_are_deleted_after_their_time_to_live() {
 #[test]
 fn executor_state_is_bounded() {
     let a = with_status(app(""), |st| submitted(st, 0, true));
-    let execs: Vec<PodSummary> = (1..=50)
+    let execs: Vec<Executor> = (1..=50)
         .rev()
-        .map(|i| PodSummary {
+        .map(|i| Executor {
             name: format!("pi-exec-{i}"),
-            executor_id: Some(i),
-            ..pod(Phase::Running)
+            id: Some(i),
+            state: PodSummary {
+                executor_id: Some(i),
+                ..pod(Phase::Running)
+            }
+            .executor_state(),
         })
         .collect();
     let settings = Settings {
