@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod leader;
 pub mod lifecycle;
+pub mod memory;
 pub mod metrics;
 pub mod render;
 pub mod schedule;

@@ -43,6 +43,9 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
     )
     .await?;
     tracing::info!(%addr, "metrics and health endpoints");
+    tokio::spawn(sparkplane_operator::memory::trim_periodically(
+        Duration::from_secs(10),
+    ));
     let config = Config {
         namespaces: args.namespaces.clone(),
         namespace_selector: args.namespace_selector.clone(),

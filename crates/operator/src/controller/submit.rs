@@ -17,7 +17,10 @@ use crate::render::{render, RenderOptions};
 /// One submission waiting for a worker.
 pub struct Job {
     ctx: Arc<Context>,
-    app: Box<SparkApplication>,
+    /// Only the application's name waits in the queue; its spec is read when a worker
+    /// takes the job (10,000 waiting specs would be tens of megabytes).
+    namespace: String,
+    name: String,
     submission_id: String,
     attempt: u32,
     key: ObjectRef<DynamicObject>,
@@ -49,26 +52,55 @@ pub fn start_workers(workers: usize) -> (Queue, Vec<tokio::task::JoinHandle<()>>
 async fn work(job: Job) {
     let Job {
         ctx,
-        app,
+        namespace,
+        name,
         submission_id,
         attempt,
         key,
     } = job;
     ctx.metrics.submit_queue_depth.dec();
     ctx.metrics.submissions_in_flight.inc();
-    if let Err(e) = run(&ctx, &app, &submission_id, attempt).await {
-        tracing::warn!(
-            app = %app.metadata.name.as_deref().unwrap_or_default(),
-            namespace = %app.metadata.namespace.as_deref().unwrap_or_default(),
-            error = %e,
-            "submission not finished; it is retried"
-        );
+    let result = match read(&ctx, &namespace, &name, &submission_id).await {
+        Ok(Some(app)) => run(&ctx, &app, &submission_id, attempt).await,
+        // Deleted, or moved on to another submission, while waiting.
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::warn!(app = %name, %namespace, error = %e, "submission not finished; it is retried");
         ctx.metrics.error(e.kind());
     }
     ctx.metrics.submissions_in_flight.dec();
     if let Ok(mut in_flight) = ctx.in_flight.lock() {
         in_flight.remove(&key);
     };
+}
+
+/// The application, if it is still at submission `submission_id`.
+async fn read(
+    ctx: &Context,
+    ns: &str,
+    name: &str,
+    submission_id: &str,
+) -> Result<Option<SparkApplication>, crate::error::OperatorError> {
+    let Some(obj) = status::apps(ctx, ns)
+        .get_opt(name)
+        .await
+        .map_err(|e| crate::error::OperatorError::kube(format!("read {name}"), e))?
+    else {
+        return Ok(None);
+    };
+    let mut value = serde_json::to_value(&obj).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
+        m.insert("kind".into(), "SparkApplication".into());
+    }
+    // The reconcile that queued the job validated this spec.
+    let Ok(app) = serde_json::from_value::<SparkApplication>(value) else {
+        return Ok(None);
+    };
+    let current = app.status.as_ref().and_then(|s| s.submission_id.as_deref());
+    Ok((current == Some(submission_id)).then_some(app))
 }
 
 /// Queues the creation of submission `submission_id` of `app`, unless it is under way
@@ -89,7 +121,8 @@ pub fn enqueue(ctx: Arc<Context>, app: SparkApplication, submission_id: String, 
     let queue = ctx.submit_queue.clone();
     let job = Job {
         ctx,
-        app: Box::new(app),
+        namespace: ns,
+        name,
         submission_id,
         attempt,
         key: key.clone(),
