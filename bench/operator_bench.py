@@ -183,7 +183,11 @@ def watch(api_port, path, on_event, stop):
     r = c.getresponse()
     buf = b""
     while not stop.is_set():
-        chunk = r.read1(65536) if hasattr(r, "read1") else r.read(1)
+        try:
+            chunk = r.read1(65536)
+        except (http.client.HTTPException, OSError, ValueError):
+            # The double was stopped at the end of the run.
+            break
         if not chunk:
             break
         buf += chunk
