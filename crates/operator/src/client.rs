@@ -35,7 +35,6 @@ pub async fn client(
             .map_err(|e| OperatorError::Config(format!("not a URL: {url}: {e}")))?;
     }
     let plain_http = config.cluster_url.scheme_str() == Some("http");
-    let default_ns = config.default_namespace.clone();
     if !plain_http && metrics.is_none() {
         return Client::try_from(config).map_err(|e| OperatorError::Config(e.to_string()));
     }
@@ -43,51 +42,45 @@ pub async fn client(
     if plain_http {
         // Over plain HTTP (a local proxy or a test double) no TLS stack is needed.
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let http =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
-        let service = tower::ServiceBuilder::new()
-            .layer(config.base_uri_layer())
-            .option_layer(
-                config
-                    .auth_layer()
-                    .map_err(|e| OperatorError::Config(e.to_string()))?,
-            )
-            .layer(
-                config
-                    .extra_headers_layer()
-                    .map_err(|e| OperatorError::Config(e.to_string()))?,
-            )
-            .layer(counted)
-            .map_err(|e: hyper_util::client::legacy::Error| {
-                Box::new(e) as Box<dyn std::error::Error + Send + Sync>
-            })
-            .service(http);
-        return Ok(Client::new(service, default_ns));
+        return with_layers(&config, counted, connector);
     }
     let https = config
         .rustls_https_connector()
         .map_err(|e| OperatorError::Config(e.to_string()))?;
+    with_layers(&config, counted, https)
+}
+
+/// A client over `connector` with kube's layers (base URI, authentication, headers) and
+/// the request counter.
+fn with_layers<C>(
+    config: &kube::Config,
+    counted: CountLayer,
+    connector: C,
+) -> Result<Client, OperatorError>
+where
+    C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read
+        + hyper::rt::Write
+        + hyper_util::client::legacy::connect::Connection
+        + Unpin
+        + Send
+        + 'static,
+    C::Future: Send + Unpin + 'static,
+    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(https);
+        .build(connector);
+    let config_error = |e: kube::Error| OperatorError::Config(e.to_string());
     let service = tower::ServiceBuilder::new()
         .layer(config.base_uri_layer())
-        .option_layer(
-            config
-                .auth_layer()
-                .map_err(|e| OperatorError::Config(e.to_string()))?,
-        )
-        .layer(
-            config
-                .extra_headers_layer()
-                .map_err(|e| OperatorError::Config(e.to_string()))?,
-        )
+        .option_layer(config.auth_layer().map_err(config_error)?)
+        .layer(config.extra_headers_layer().map_err(config_error)?)
         .layer(counted)
         .map_err(|e: hyper_util::client::legacy::Error| {
             Box::new(e) as Box<dyn std::error::Error + Send + Sync>
         })
         .service(http);
-    Ok(Client::new(service, default_ns))
+    Ok(Client::new(service, config.default_namespace.clone()))
 }
 
 /// Counts requests by verb and response code.

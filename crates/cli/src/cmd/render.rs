@@ -4,7 +4,7 @@ use sparkplane_api::{Manifest, SparkApplication};
 use sparkplane_operator::render::{render, RenderOptions, UiOptions};
 use sparkplane_operator::schedule;
 
-use crate::cli::{ObjectFormat, RenderArgs};
+use crate::cli::RenderArgs;
 use crate::manifests;
 use crate::Reported;
 
@@ -58,16 +58,6 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
     if failed {
         return Err(Reported(2).into());
     }
-    match args.output {
-        ObjectFormat::Json => {
-            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
-            println!("{}", serde_json::to_string_pretty(&list)?);
-        }
-        ObjectFormat::Yaml => {
-            for item in items {
-                print!("---\n{}", crate::yaml::to_yaml(&item));
-            }
-        }
-    }
+    super::submit::print_items(items, args.output)?;
     Ok(0)
 }

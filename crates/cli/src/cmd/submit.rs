@@ -90,7 +90,11 @@ async fn bench_submissions(master: &str, mut request: DriverRequest, n: u32) -> 
 
 /// Prints objects as YAML documents or a JSON `List`.
 fn print_objects(objects: &DriverObjects, format: ObjectFormat) -> anyhow::Result<()> {
-    let items = objects.all();
+    print_items(objects.all(), format)
+}
+
+/// Prints Kubernetes objects as YAML documents or a JSON `List`.
+pub fn print_items(items: Vec<serde_json::Value>, format: ObjectFormat) -> anyhow::Result<()> {
     match format {
         ObjectFormat::Json => {
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});

@@ -136,15 +136,7 @@ async fn write_status(
     obj: &DynamicObject,
     status: &ScheduledSparkApplicationStatus,
 ) -> Result<(), OperatorError> {
-    let name = obj.name_any();
-    let mut body = DynamicObject::new(&name, &scheduled_resource());
-    body.metadata.namespace = obj.metadata.namespace.clone();
-    body.metadata.resource_version = obj.metadata.resource_version.clone();
-    body.data = json!({ "status": status });
-    api.replace_status(&name, &PostParams::default(), &body)
-        .await
-        .map_err(|e| OperatorError::kube(format!("write status of {name}"), e))?;
-    Ok(())
+    super::status::replace_any(api, &scheduled_resource(), obj, status).await
 }
 
 /// After an error: count it and try again shortly.

@@ -20,8 +20,18 @@ pub async fn replace(
     obj: &DynamicObject,
     status: &SparkApplicationStatus,
 ) -> Result<(), OperatorError> {
+    replace_any(api, &app_resource(), obj, status).await
+}
+
+/// Replaces the status of `obj`, of kind `resource`, at its resource version.
+pub async fn replace_any<S: serde::Serialize>(
+    api: &Api<DynamicObject>,
+    resource: &kube::api::ApiResource,
+    obj: &DynamicObject,
+    status: &S,
+) -> Result<(), OperatorError> {
     let name = obj.metadata.name.clone().unwrap_or_default();
-    let mut body = DynamicObject::new(&name, &app_resource());
+    let mut body = DynamicObject::new(&name, resource);
     body.metadata.namespace = obj.metadata.namespace.clone();
     body.metadata.resource_version = obj.metadata.resource_version.clone();
     body.data = json!({ "status": status });
