@@ -127,10 +127,9 @@ impl Rendered {
     /// operator's own.
     pub fn all(&self) -> Vec<Value> {
         let mut out = self.driver.all();
-        let v = |t: &dyn erased::Json| t.json();
-        out.extend(self.metrics_config_map.iter().map(|c| v(c)));
-        out.extend(self.services.iter().map(|s| v(s)));
-        out.extend(self.ingresses.iter().map(|i| v(i)));
+        out.extend(self.metrics_config_map.iter().map(to_value));
+        out.extend(self.services.iter().map(to_value));
+        out.extend(self.ingresses.iter().map(to_value));
         out
     }
 
@@ -140,17 +139,9 @@ impl Rendered {
     }
 }
 
-mod erased {
-    /// Serialisation to JSON for the Kubernetes types rendered here.
-    pub trait Json {
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> serde_json::Value {
-            // k8s-openapi types have string keys only, so this cannot fail.
-            serde_json::to_value(self).unwrap_or_default()
-        }
-    }
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    // k8s-openapi types have string keys only, so serialising them cannot fail.
+    serde_json::to_value(t).unwrap_or_default()
 }
 
 /// The owner reference every object of `app` carries.
