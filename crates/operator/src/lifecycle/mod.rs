@@ -595,7 +595,6 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     );
                     let from_time = b.status.last_submission_attempt_time.clone();
                     if b.waited(from_time.as_ref(), delay) {
-                        b.status.execution_attempts -= 1;
                         b.submit();
                     }
                 } else {

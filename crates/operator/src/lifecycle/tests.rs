@@ -305,6 +305,9 @@ fn submission_failures_retry_then_fail() {
     let d = run(&failed(1), Driver::NotLooked, 5);
     assert_eq!(d.status.application_state.state, S::Submitted);
     assert_eq!(d.status.submission_attempts, 2);
+    // The failed submission was not counted as a run (the shell takes it back when it
+    // records the failure), so the retry is the first run.
+    assert_eq!(d.status.execution_attempts, 1);
     let d = run(&failed(2), Driver::NotLooked, 100);
     assert_eq!(d.status.application_state.state, S::Failed);
     assert_eq!(
