@@ -486,6 +486,17 @@ impl Builder<'_> {
     }
 }
 
+/// Whether `restart` allows another try after `attempts`, with `retries` allowed
+/// (kubeflow's rule: `Always` always does, `OnFailure` while the attempts do not exceed
+/// the retries, `Never` never).
+fn retry_left(restart: RestartPolicyType, retries: Option<i32>, attempts: i32) -> bool {
+    match restart {
+        RestartPolicyType::Always => true,
+        RestartPolicyType::OnFailure => retries.is_some_and(|n| attempts <= n),
+        RestartPolicyType::Never => false,
+    }
+}
+
 /// Decides what to do with `input.app`.
 pub fn decide(input: &Input<'_>) -> Decision {
     let app = input.app;
@@ -559,14 +570,11 @@ pub fn decide(input: &Input<'_>) -> Decision {
                 }
             }
             State::Failing => {
-                let retry = match restart {
-                    RestartPolicyType::Always => true,
-                    RestartPolicyType::OnFailure => policy
-                        .on_failure_retries
-                        .is_some_and(|n| b.status.execution_attempts <= n),
-                    RestartPolicyType::Never => false,
-                };
-                if retry {
+                if retry_left(
+                    restart,
+                    policy.on_failure_retries,
+                    b.status.execution_attempts,
+                ) {
                     let delay = b.retry_delay(
                         policy.on_failure_retry_interval,
                         b.status.execution_attempts,
@@ -581,14 +589,8 @@ pub fn decide(input: &Input<'_>) -> Decision {
                 }
             }
             State::SubmissionFailed => {
-                let retry = match restart {
-                    RestartPolicyType::Always => true,
-                    RestartPolicyType::OnFailure => policy
-                        .on_submission_failure_retries
-                        .is_some_and(|n| b.status.submission_attempts <= n),
-                    RestartPolicyType::Never => false,
-                };
-                if retry {
+                let retries = policy.on_submission_failure_retries;
+                if retry_left(restart, retries, b.status.submission_attempts) {
                     let delay = b.retry_delay(
                         policy.on_submission_failure_retry_interval,
                         b.status.submission_attempts,
