@@ -224,16 +224,35 @@ pub struct RenderArgs {
     /// Render this attempt (reruns get their own driver pod name).
     #[arg(long, default_value_t = 1)]
     pub attempt: u32,
-    /// Leave out the Spark UI Service (the operator's --no-ui-service).
+    /// The UI settings, as the operator's.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// The Spark UI's Service and Ingress, for `operator` and `render` alike.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Do not create Services for the Spark UI.
     #[arg(long)]
     pub no_ui_service: bool,
-    /// Render a UI Ingress at this URL, as the operator's --ingress-url-format does
-    /// (`{{$appName}}`, `{{$appNamespace}}`).
+    /// Create a UI Ingress at this URL (`{{$appName}}`, `{{$appNamespace}}`).
     #[arg(long)]
     pub ingress_url_format: Option<String>,
-    /// The UI Ingress's class.
+    /// The UI Ingress class.
     #[arg(long)]
     pub ingress_class_name: Option<String>,
+}
+
+impl UiArgs {
+    /// The operator's UI options.
+    pub fn options(&self) -> sparkplane_operator::render::UiOptions {
+        sparkplane_operator::render::UiOptions {
+            service: !self.no_ui_service,
+            ingress_url_format: self.ingress_url_format.clone(),
+            ingress_class_name: self.ingress_class_name.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// `operator`.
@@ -279,15 +298,9 @@ pub struct OperatorArgs {
     /// Time to live, in seconds, of terminated applications that set none.
     #[arg(long)]
     pub default_ttl: Option<u64>,
-    /// Do not create Services for the Spark UI.
-    #[arg(long)]
-    pub no_ui_service: bool,
-    /// Create a UI Ingress at this URL (`{{$appName}}`, `{{$appNamespace}}`).
-    #[arg(long)]
-    pub ingress_url_format: Option<String>,
-    /// The UI Ingress class.
-    #[arg(long)]
-    pub ingress_class_name: Option<String>,
+    /// The UI settings.
+    #[command(flatten)]
+    pub ui: UiArgs,
     /// Take part in leader election through this Lease (`namespace/name`); only the leader
     /// reconciles.
     #[arg(long)]

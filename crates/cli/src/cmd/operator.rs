@@ -8,7 +8,6 @@ use futures::FutureExt;
 use sparkplane_operator::controller::{self, Config};
 use sparkplane_operator::lifecycle::Settings;
 use sparkplane_operator::metrics::Metrics;
-use sparkplane_operator::render::UiOptions;
 use sparkplane_operator::{client, http, leader};
 
 use crate::cli::OperatorArgs;
@@ -57,12 +56,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
             max_tracked_executors: args.max_tracked_executors,
             default_ttl: args.default_ttl.map(Duration::from_secs),
         },
-        ui: UiOptions {
-            service: !args.no_ui_service,
-            ingress_url_format: args.ingress_url_format.clone(),
-            ingress_class_name: args.ingress_class_name.clone(),
-            ..UiOptions::default()
-        },
+        ui: args.ui.options(),
         master: args.driver_master.clone(),
         status_workers: args.status_workers,
         submit_workers: args.submit_workers,

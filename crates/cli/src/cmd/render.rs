@@ -1,7 +1,7 @@
 //! `sparkplane render`: the objects the operator creates for a manifest, offline.
 
 use sparkplane_api::{Manifest, SparkApplication};
-use sparkplane_operator::render::{render, RenderOptions, UiOptions};
+use sparkplane_operator::render::{render, RenderOptions};
 use sparkplane_operator::schedule;
 
 use crate::cli::RenderArgs;
@@ -16,12 +16,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
     let options = RenderOptions {
         submission_id: args.submission_id.clone(),
         attempt: args.attempt.max(1),
-        ui: UiOptions {
-            service: !args.no_ui_service,
-            ingress_url_format: args.ingress_url_format.clone(),
-            ingress_class_name: args.ingress_class_name.clone(),
-            ..UiOptions::default()
-        },
+        ui: args.ui.options(),
         ..RenderOptions::default()
     };
     let mut items = Vec::new();
