@@ -80,10 +80,7 @@ fn not_found(ns: &str, name: &str) -> anyhow::Error {
 }
 
 fn status_of(obj: &DynamicObject) -> SparkApplicationStatus {
-    obj.data
-        .get("status")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default()
+    sparkplane_operator::controller::status_of(obj)
 }
 
 async fn get(apps: &Api<DynamicObject>, name: &str) -> anyhow::Result<Option<DynamicObject>> {

@@ -14,6 +14,8 @@ mod objects;
 mod reconcile;
 pub mod scheduled;
 mod status;
+
+pub use status::status_of;
 mod submit;
 
 use std::collections::{HashMap, HashSet};

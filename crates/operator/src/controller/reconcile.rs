@@ -45,12 +45,7 @@ pub async fn reconcile(
         return Ok(Requeue::await_change());
     };
     let source = format!("SparkApplication {ns}/{name}");
-    let mut value = serde_json::to_value(&obj).unwrap_or_default();
-    if let Some(m) = value.as_object_mut() {
-        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
-        m.insert("kind".into(), "SparkApplication".into());
-    }
-    let app = match parse_value(&source, value) {
+    let app = match parse_value(&source, status::typed_json(&obj, "SparkApplication")) {
         Ok((Manifest::SparkApplication(a), _)) => *a,
         Ok(_) => return Ok(Requeue::await_change()),
         Err(problems) => {
@@ -247,11 +242,7 @@ async fn invalid(
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let mut st: SparkApplicationStatus = obj
-        .data
-        .get("status")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default();
+    let mut st: SparkApplicationStatus = status::status_of(obj);
     if st.application_state.state == State::Failed
         && st.application_state.error_message.as_deref() == Some(message.as_str())
     {

@@ -43,11 +43,7 @@ pub async fn reconcile(
     let name = obj.name_any();
     let api: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), &ns, &scheduled_resource());
-    let mut value = serde_json::to_value(&*obj).unwrap_or_default();
-    if let Some(m) = value.as_object_mut() {
-        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
-        m.insert("kind".into(), "ScheduledSparkApplication".into());
-    }
+    let value = super::status::typed_json(&obj, "ScheduledSparkApplication");
     let source = format!("ScheduledSparkApplication {ns}/{name}");
     let scheduled = match parse_value(&source, value) {
         Ok((Manifest::ScheduledSparkApplication(s), _)) => *s,
@@ -77,11 +73,7 @@ pub async fn reconcile(
         .items
         .iter()
         .map(|a| {
-            let status: SparkApplicationStatus = a
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value(s.clone()).ok())
-                .unwrap_or_default();
+            let status: SparkApplicationStatus = super::status::status_of(a);
             Run {
                 name: a.name_any(),
                 state: status.application_state.state,

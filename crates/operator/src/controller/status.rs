@@ -9,6 +9,25 @@ use sparkplane_api::v1beta2::{ApplicationStateType as State, SparkApplicationSta
 use super::{app_resource, Context};
 use crate::error::OperatorError;
 
+/// The status of an object read untyped; the default when it has none (or none readable).
+pub fn status_of<S: serde::de::DeserializeOwned + Default>(obj: &DynamicObject) -> S {
+    obj.data
+        .get("status")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// An object read untyped, as JSON with its `apiVersion` and `kind` (list items and watch
+/// events may lack them), ready for the typed loader.
+pub fn typed_json(obj: &DynamicObject, kind: &str) -> serde_json::Value {
+    let mut value = serde_json::to_value(obj).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
+        m.insert("kind".into(), kind.into());
+    }
+    value
+}
+
 /// The applications of `ns`.
 pub fn apps(ctx: &Context, ns: &str) -> Api<DynamicObject> {
     Api::namespaced_with(ctx.client.clone(), ns, &app_resource())
@@ -56,11 +75,7 @@ pub async fn update(
         else {
             return Ok(());
         };
-        let mut status: SparkApplicationStatus = obj
-            .data
-            .get("status")
-            .and_then(|s| serde_json::from_value(s.clone()).ok())
-            .unwrap_or_default();
+        let mut status: SparkApplicationStatus = status_of(&obj);
         if !change(&mut status) {
             return Ok(());
         }

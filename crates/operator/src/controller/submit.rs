@@ -90,12 +90,8 @@ async fn read(
     else {
         return Ok(None);
     };
-    let mut value = serde_json::to_value(&obj).unwrap_or_default();
-    if let Some(m) = value.as_object_mut() {
-        m.insert("apiVersion".into(), "sparkoperator.k8s.io/v1beta2".into());
-        m.insert("kind".into(), "SparkApplication".into());
-    }
     // The reconcile that queued the job validated this spec.
+    let value = status::typed_json(&obj, "SparkApplication");
     let Ok(app) = serde_json::from_value::<SparkApplication>(value) else {
         return Ok(None);
     };
