@@ -8,21 +8,39 @@ use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher::Event;
-use kube::ResourceExt;
 
 use sparkplane_api::v1beta2::ExecutorState;
 
 use crate::lifecycle::pod::PodSummary;
 use crate::render::labels;
 
-/// Namespace and application name.
-type AppKey = (String, String);
+/// The pods of one application, as compact as the lifecycle allows: 60,000 pods are
+/// mostly executors, of which a name, an id and a state are kept.
+#[derive(Default)]
+struct AppPods {
+    /// The submission ids the pods belong to (a few per application), each kept once.
+    submissions: Vec<Box<str>>,
+    /// The pods, unordered; an application has a handful, so a scan beats a map.
+    pods: Vec<Slot>,
+}
+
+/// One pod of an application.
+struct Slot {
+    name: Box<str>,
+    role: Role,
+    /// Index into [`AppPods::submissions`].
+    submission: Option<u16>,
+    kept: Kept,
+}
+
+/// Applications by namespace, then name.
+type ByApp = HashMap<Box<str>, HashMap<Box<str>, AppPods>>;
 
 #[derive(Default)]
 struct Inner {
-    pods: HashMap<AppKey, BTreeMap<String, PodEntry>>,
+    pods: ByApp,
     /// A relist under way: the new index, swapped in when it completes.
-    next: Option<HashMap<AppKey, BTreeMap<String, PodEntry>>>,
+    next: Option<ByApp>,
 }
 
 /// A pod's role in its application.
@@ -60,32 +78,132 @@ pub struct PodEntry {
 #[derive(Default)]
 pub struct PodIndex(Mutex<Inner>);
 
-fn key_of(pod: &Pod) -> Option<(AppKey, String, PodEntry)> {
-    let l = pod.labels();
-    let app = l.get(labels::APP_NAME)?.clone();
-    let ns = pod.namespace()?;
+/// A pod as the index files it: namespace, application, pod name, submission id, entry.
+struct Keyed<'a> {
+    ns: &'a str,
+    app: &'a str,
+    name: &'a str,
+    submission: Option<&'a str>,
+    role: Role,
+    kept: Kept,
+}
+
+fn key_of(pod: &Pod) -> Option<Keyed<'_>> {
+    let l = pod.metadata.labels.as_ref()?;
+    let app = l.get(labels::APP_NAME)?;
+    let ns = pod.metadata.namespace.as_deref()?;
+    let name = pod.metadata.name.as_deref()?;
     let role = match l.get(labels::SPARK_ROLE).map(String::as_str) {
         Some("driver") => Role::Driver,
         Some("executor") => Role::Executor,
         _ => Role::Other,
     };
-    let mut summary = PodSummary::of(pod);
-    // The name is the index's key, the submission id is kept beside.
-    summary.name = String::new();
-    summary.submission_id = None;
     let kept = match role {
-        Role::Executor => Kept::Executor(summary.executor_id, summary.executor_state()),
-        Role::Driver | Role::Other => Kept::Driver(Box::new(summary)),
+        Role::Executor => {
+            let s = PodSummary::of(pod);
+            Kept::Executor(s.executor_id, s.executor_state())
+        }
+        Role::Driver | Role::Other => {
+            let mut s = PodSummary::of(pod);
+            // The name is the index's key and the submission id is kept per application.
+            s.name = String::new();
+            s.submission_id = None;
+            Kept::Driver(Box::new(s))
+        }
     };
-    Some((
-        (ns, app),
-        pod.name_any(),
+    Some(Keyed {
+        ns,
+        app,
+        name,
+        submission: l.get(labels::SUBMISSION_ID).map(String::as_str),
+        role,
+        kept,
+    })
+}
+
+impl AppPods {
+    fn put(&mut self, k: Keyed<'_>) {
+        let submission =
+            k.submission.and_then(
+                |id| match self.submissions.iter().position(|s| **s == *id) {
+                    Some(i) => u16::try_from(i).ok(),
+                    None => {
+                        self.submissions.push(id.into());
+                        u16::try_from(self.submissions.len() - 1).ok()
+                    }
+                },
+            );
+        match self.pods.iter_mut().find(|s| *s.name == *k.name) {
+            Some(slot) => {
+                slot.role = k.role;
+                slot.submission = submission;
+                slot.kept = k.kept;
+            }
+            None => self.pods.push(Slot {
+                name: k.name.into(),
+                role: k.role,
+                submission,
+                kept: k.kept,
+            }),
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.pods.retain(|s| *s.name != *name);
+        // Forget submission ids no pod refers to any more (a rerun's old ones).
+        let used: Vec<bool> = (0..self.submissions.len())
+            .map(|i| {
+                self.pods
+                    .iter()
+                    .any(|p| p.submission.map(usize::from) == Some(i))
+            })
+            .collect();
+        if used.iter().all(|u| *u) {
+            return;
+        }
+        let mut renumber = Vec::with_capacity(used.len());
+        let mut kept = 0u16;
+        for u in &used {
+            renumber.push(kept);
+            if *u {
+                kept += 1;
+            }
+        }
+        let mut i = 0;
+        self.submissions.retain(|_| {
+            i += 1;
+            used[i - 1]
+        });
+        for p in &mut self.pods {
+            p.submission = p.submission.map(|s| renumber[usize::from(s)]);
+        }
+    }
+
+    fn submission(&self, slot: &Slot) -> Option<&str> {
+        slot.submission
+            .and_then(|i| self.submissions.get(usize::from(i)))
+            .map(|s| &**s)
+    }
+
+    fn entry(&self, slot: &Slot) -> PodEntry {
         PodEntry {
-            role,
-            submission_id: l.get(labels::SUBMISSION_ID).map(|s| s.as_str().into()),
-            kept,
-        },
-    ))
+            role: slot.role,
+            submission_id: self.submission(slot).map(Into::into),
+            kept: slot.kept.clone(),
+        }
+    }
+}
+
+fn put(map: &mut ByApp, k: Keyed<'_>) {
+    let apps = match map.get_mut(k.ns) {
+        Some(apps) => apps,
+        None => map.entry(k.ns.into()).or_default(),
+    };
+    let pods = match apps.get_mut(k.app) {
+        Some(pods) => pods,
+        None => apps.entry(k.app.into()).or_default(),
+    };
+    pods.put(k);
 }
 
 impl PodIndex {
@@ -95,10 +213,8 @@ impl PodIndex {
         match event {
             Event::Init => inner.next = Some(HashMap::new()),
             Event::InitApply(p) => {
-                if let Some((k, name, e)) = key_of(p) {
-                    if let Some(next) = inner.next.as_mut() {
-                        next.entry(k).or_default().insert(name, e);
-                    }
+                if let (Some(k), Some(next)) = (key_of(p), inner.next.as_mut()) {
+                    put(next, k);
                 }
             }
             Event::InitDone => {
@@ -107,17 +223,23 @@ impl PodIndex {
                 }
             }
             Event::Apply(p) => {
-                if let Some((k, name, e)) = key_of(p) {
-                    inner.pods.entry(k).or_default().insert(name, e);
+                if let Some(k) = key_of(p) {
+                    put(&mut inner.pods, k);
                 }
             }
             Event::Delete(p) => {
-                if let Some((k, name, _)) = key_of(p) {
-                    if let Some(m) = inner.pods.get_mut(&k) {
-                        m.remove(&name);
-                        if m.is_empty() {
-                            inner.pods.remove(&k);
+                if let Some(k) = key_of(p) {
+                    let Some(apps) = inner.pods.get_mut(k.ns) else {
+                        return;
+                    };
+                    if let Some(pods) = apps.get_mut(k.app) {
+                        pods.remove(k.name);
+                        if pods.pods.is_empty() {
+                            apps.remove(k.app);
                         }
+                    }
+                    if apps.is_empty() {
+                        inner.pods.remove(k.ns);
                     }
                 }
             }
@@ -129,29 +251,171 @@ impl PodIndex {
         let Ok(inner) = self.0.lock() else {
             return BTreeMap::new();
         };
-        inner
-            .pods
-            .get(&(ns.to_string(), app.to_string()))
-            .cloned()
-            .unwrap_or_default()
+        let Some(pods) = inner.pods.get(ns).and_then(|apps| apps.get(app)) else {
+            return BTreeMap::new();
+        };
+        pods.pods
+            .iter()
+            .map(|slot| (slot.name.to_string(), pods.entry(slot)))
+            .collect()
     }
-}
 
-impl PodIndex {
     /// The pod `name` of application `app`, with its submission id restored.
     pub fn pod(&self, ns: &str, app: &str, name: &str) -> Option<(PodSummary, Option<String>)> {
         let inner = self.0.lock().ok()?;
-        let e = inner
-            .pods
-            .get(&(ns.to_string(), app.to_string()))?
-            .get(name)?;
-        let Kept::Driver(s) = &e.kept else {
+        let pods = inner.pods.get(ns)?.get(app)?;
+        let slot = pods.pods.iter().find(|s| *s.name == *name)?;
+        let Kept::Driver(s) = &slot.kept else {
             return None;
         };
         let mut s = (**s).clone();
-        let submission = e.submission_id.as_deref().map(str::to_string);
+        let submission = pods.submission(slot).map(str::to_string);
         s.name = name.to_string();
         s.submission_id = submission.clone();
         Some((s, submission))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, app: &str, role: &str, submission: &str, phase: &str) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "ns", "labels": {
+                labels::APP_NAME: app, labels::SPARK_ROLE: role,
+                labels::SUBMISSION_ID: submission, "spark-exec-id": "1"}},
+            "status": {"phase": phase}
+        }))
+        .unwrap()
+    }
+
+    fn seen(index: &PodIndex, app: &str) -> Vec<(String, Role, Option<String>)> {
+        index
+            .pods_of("ns", app)
+            .into_iter()
+            .map(|(n, e)| (n, e.role, e.submission_id.map(String::from)))
+            .collect()
+    }
+
+    #[test]
+    fn follows_applies_deletes_and_relists() {
+        use Event::*;
+        let d1 = pod("a-driver", "a", "driver", "s1", "Running");
+        let e1 = pod("a-exec-1", "a", "executor", "s1", "Running");
+        let d2 = pod("a-1-driver", "a", "driver", "s2", "Pending");
+        let b = pod("b-driver", "b", "driver", "t1", "Running");
+        let own = |n: &str, r, s: &str| (n.to_string(), r, Some(s.to_string()));
+        type Case<'a> = (
+            &'a str,
+            Vec<Event<Pod>>,
+            Vec<(String, Role, Option<String>)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "applies, by name",
+                vec![Apply(d1.clone()), Apply(e1.clone())],
+                vec![
+                    own("a-driver", Role::Driver, "s1"),
+                    own("a-exec-1", Role::Executor, "s1"),
+                ],
+            ),
+            (
+                "an update replaces, never duplicates",
+                vec![Apply(d1.clone()), Apply(d1.clone())],
+                vec![own("a-driver", Role::Driver, "s1")],
+            ),
+            (
+                "a rerun's pods beside the old run's",
+                vec![Apply(d1.clone()), Apply(e1.clone()), Apply(d2.clone())],
+                vec![
+                    own("a-1-driver", Role::Driver, "s2"),
+                    own("a-driver", Role::Driver, "s1"),
+                    own("a-exec-1", Role::Executor, "s1"),
+                ],
+            ),
+            (
+                "deleting the old run's first pod keeps the others' submissions right",
+                vec![
+                    Apply(d1.clone()),
+                    Apply(d2.clone()),
+                    Apply(e1.clone()),
+                    Delete(d1.clone()),
+                ],
+                vec![
+                    own("a-1-driver", Role::Driver, "s2"),
+                    own("a-exec-1", Role::Executor, "s1"),
+                ],
+            ),
+            (
+                "deleting the old run's pods renumbers the new run's",
+                vec![
+                    Apply(d1.clone()),
+                    Apply(e1.clone()),
+                    Apply(d2.clone()),
+                    Delete(e1.clone()),
+                    Delete(d1.clone()),
+                ],
+                vec![own("a-1-driver", Role::Driver, "s2")],
+            ),
+            (
+                "other applications are apart",
+                vec![Apply(d1.clone()), Apply(b.clone())],
+                vec![own("a-driver", Role::Driver, "s1")],
+            ),
+            (
+                "a relist replaces everything once it is done",
+                vec![Apply(d1.clone()), Init, InitApply(d2.clone()), InitDone],
+                vec![own("a-1-driver", Role::Driver, "s2")],
+            ),
+            (
+                "a relist under way changes nothing yet",
+                vec![Apply(d1.clone()), Init, InitApply(d2.clone())],
+                vec![own("a-driver", Role::Driver, "s1")],
+            ),
+            (
+                "the last pod gone leaves nothing",
+                vec![Apply(d1.clone()), Delete(d1.clone())],
+                vec![],
+            ),
+        ];
+        for (name, events, want) in cases {
+            let index = PodIndex::default();
+            for e in &events {
+                index.observe(e);
+            }
+            assert_eq!(seen(&index, "a"), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_driver_comes_back_whole_and_executors_keep_their_state() {
+        let index = PodIndex::default();
+        index.observe(&Event::Apply(pod(
+            "a-driver", "a", "driver", "s1", "Running",
+        )));
+        index.observe(&Event::Apply(pod(
+            "a-exec-1",
+            "a",
+            "executor",
+            "s1",
+            "Succeeded",
+        )));
+        let (summary, submission) = index.pod("ns", "a", "a-driver").unwrap();
+        assert_eq!(summary.name, "a-driver");
+        assert_eq!(summary.submission_id.as_deref(), Some("s1"));
+        assert_eq!(submission.as_deref(), Some("s1"));
+        assert_eq!(summary.phase, crate::lifecycle::pod::Phase::Running);
+        assert!(
+            index.pod("ns", "a", "a-exec-1").is_none(),
+            "executors keep no summary"
+        );
+        assert!(index.pod("ns", "a", "nope").is_none());
+        let pods = index.pods_of("ns", "a");
+        assert_eq!(
+            pods["a-exec-1"].kept,
+            Kept::Executor(Some(1), ExecutorState::Completed)
+        );
     }
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ApiResource, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::{self, ObjectRef};
@@ -79,8 +80,16 @@ pub struct Context {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) recorder: events::Events,
     pub(crate) submit_queue: submit::Queue,
-    pub(crate) in_flight: Mutex<HashSet<ObjectRef<DynamicObject>>>,
+    pub(crate) in_flight: Mutex<HashSet<AppRef>>,
 }
+
+/// What the controller keeps of an application: its metadata, typed so that each key into
+/// the cache and the work queue is a name and a namespace (an untyped key would carry a
+/// copy of the API resource's five names).
+pub(crate) type AppMeta = PartialObjectMeta<sparkplane_api::SparkApplication>;
+
+/// A key into the application cache and the work queue.
+pub(crate) type AppRef = ObjectRef<AppMeta>;
 
 /// The API resource of SparkApplication.
 pub fn app_resource() -> ApiResource {
@@ -125,11 +134,9 @@ fn spawn_namespace(
         }
     };
     // Metadata-only requests: the cache and the watch carry no spec or status.
-    let meta_of = |ar: &ApiResource| -> Api<PartialObjectMeta<DynamicObject>> {
-        match &ns {
-            Some(n) => Api::namespaced_with(client.clone(), n, ar),
-            None => Api::all_with(client.clone(), ar),
-        }
+    let app_meta: Api<AppMeta> = match &ns {
+        Some(n) => Api::namespaced(client.clone(), n),
+        None => Api::all(client.clone()),
     };
     let pod_api: Api<Pod> = match &ns {
         Some(n) => Api::namespaced(client.clone(), n),
@@ -144,22 +151,22 @@ fn spawn_namespace(
             }
         })
         .touched_objects();
-    let ar = app_resource();
     // Applications are cached as metadata only, and read whole when reconciled: a cache of
-    // 10,000 full objects would dominate the operator's memory.
-    let app_writer = reflector::store::Writer::<PartialObjectMeta<DynamicObject>>::new(ar.clone());
+    // 10,000 full objects would dominate the operator's memory. Of the metadata, only what
+    // `reconcile` reads before its GET is kept.
+    let app_writer = reflector::store::Writer::<AppMeta>::default();
     let app_reader = app_writer.as_reader();
     let app_trigger = reflector::reflector(
         app_writer,
-        watcher(meta_of(&ar), watcher::Config::default())
+        watcher(app_meta.clone(), watcher::Config::default())
             .default_backoff()
             .modify(|m| {
-                m.metadata.managed_fields = None;
-                m.metadata.annotations = None;
+                m.types = None;
+                m.metadata = slim(std::mem::take(&mut m.metadata));
             }),
     )
     .touched_objects();
-    let controller = Controller::for_stream_with(app_trigger, app_reader, ar.clone())
+    let controller = Controller::for_stream(app_trigger, app_reader)
         .with_config(
             kube::runtime::controller::Config::default().concurrency(config.status_workers),
         )
@@ -176,15 +183,15 @@ fn spawn_namespace(
         scheduled::scheduled_resource(),
     )
     .watches_stream_with(
-        watcher(meta_of(&ar), runs_config)
+        watcher(app_meta, runs_config)
             .default_backoff()
             .touched_objects(),
-        |app: PartialObjectMeta<DynamicObject>| {
+        |app: AppMeta| {
             let owner = app.labels().get(labels::SCHEDULED_APP_NAME)?.clone();
             let ns = app.metadata.namespace.clone()?;
             Some(ObjectRef::new_with(&owner, scheduled::scheduled_resource()).within(&ns))
         },
-        ar.clone(),
+        (),
     )
     .graceful_shutdown_on(stop);
     let ready = common.ready.clone();
@@ -342,10 +349,21 @@ fn stop_workers(workers: Vec<tokio::task::JoinHandle<()>>) {
 }
 
 /// The application a pod belongs to, by its `app-name` label.
-fn app_of_pod(pod: Pod) -> Option<ObjectRef<PartialObjectMeta<DynamicObject>>> {
+fn app_of_pod(pod: Pod) -> Option<AppRef> {
     let name = pod.metadata.labels.as_ref()?.get(labels::APP_NAME)?;
     let ns = pod.metadata.namespace.as_deref()?;
-    Some(ObjectRef::new_with(name, app_resource()).within(ns))
+    Some(AppRef::new(name).within(ns))
+}
+
+/// The metadata `reconcile` reads before it GETs the whole object: the name, the namespace
+/// and whether it is being deleted.
+fn slim(m: ObjectMeta) -> ObjectMeta {
+    ObjectMeta {
+        name: m.name,
+        namespace: m.namespace,
+        deletion_timestamp: m.deletion_timestamp,
+        ..ObjectMeta::default()
+    }
 }
 
 /// How long to wait before retrying after an error.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, DynamicObject, PartialObjectMeta};
+use kube::api::{DeleteParams, DynamicObject};
 use kube::runtime::controller::Action as Requeue;
 use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
@@ -26,7 +26,7 @@ const RESYNC: Duration = Duration::from_secs(300);
 
 /// Reconciles one SparkApplication.
 pub async fn reconcile(
-    meta: Arc<PartialObjectMeta<DynamicObject>>,
+    meta: Arc<super::AppMeta>,
     ctx: Arc<Context>,
 ) -> Result<Requeue, OperatorError> {
     ctx.metrics.reconciles.inc();
@@ -286,11 +286,7 @@ async fn invalid(
 }
 
 /// After an error: count it and try again shortly.
-pub fn error_policy(
-    _obj: Arc<PartialObjectMeta<DynamicObject>>,
-    e: &OperatorError,
-    ctx: Arc<Context>,
-) -> Requeue {
+pub fn error_policy(_obj: Arc<super::AppMeta>, e: &OperatorError, ctx: Arc<Context>) -> Requeue {
     ctx.metrics.error(e.kind());
     tracing::warn!(error = %e, "reconcile failed; retrying");
     Requeue::requeue(ERROR_REQUEUE)

@@ -3,14 +3,12 @@
 use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
-use kube::api::DynamicObject;
-use kube::runtime::reflector::ObjectRef;
 use kube::Resource;
 use sparkplane_api::v1beta2::{ApplicationState, ApplicationStateType as State};
 use sparkplane_api::SparkApplication;
 
 use super::objects::{self, CreateFailure};
-use super::{app_resource, status, Context};
+use super::{status, Context};
 use crate::lifecycle::conditions;
 use crate::render::{render, RenderOptions};
 
@@ -23,7 +21,7 @@ pub struct Job {
     name: String,
     submission_id: String,
     attempt: u32,
-    key: ObjectRef<DynamicObject>,
+    key: super::AppRef,
 }
 
 /// The submission queue: jobs wait here, small, until one of a fixed number of workers
@@ -41,7 +39,9 @@ pub fn start_workers(workers: usize) -> (Queue, Vec<tokio::task::JoinHandle<()>>
                 loop {
                     let job = rx.lock().await.recv().await;
                     let Some(job) = job else { break };
-                    work(job).await;
+                    // Boxed: a submission's future is tens of kilobytes, held only while
+                    // it runs rather than by every idle worker.
+                    Box::pin(work(job)).await;
                 }
             })
         })
@@ -104,7 +104,7 @@ async fn read(
 pub fn enqueue(ctx: Arc<Context>, app: SparkApplication, submission_id: String, attempt: u32) {
     let ns = app.metadata.namespace.clone().unwrap_or_default();
     let name = app.metadata.name.clone().unwrap_or_default();
-    let key = ObjectRef::<DynamicObject>::new_with(&name, app_resource()).within(&ns);
+    let key = super::AppRef::new(&name).within(&ns);
     {
         let Ok(mut in_flight) = ctx.in_flight.lock() else {
             return;
