@@ -1,50 +1,70 @@
-//! Batch schedulers (`batchScheduler`, `batchSchedulerOptions`): the queue and priority go
-//! onto the pods, where the scheduler reads them.
+//! Batch schedulers (`batchScheduler`, `batchSchedulerOptions`), as kubeflow's operator
+//! integrates them (`internal/scheduler`): what goes onto the driver and executors, and the
+//! PodGroup the operator creates before the driver.
 //!
-//! Not reproduced: kubeflow's Volcano and scheduler-plugins integrations create a
-//! `PodGroup` object with the application's total resources, and its YuniKorn integration
-//! adds gang-scheduling task groups. Without them, Volcano's own controller groups the pods
-//! by their queue annotation, and YuniKorn schedules them one by one in their queue.
+//! - Volcano: a `scheduling.volcano.sh` PodGroup with the queue, priority class and
+//!   reserved resources, named on the pods ([`volcano`]).
+//! - `kube-scheduler` (scheduler-plugins' coscheduling): a `scheduling.x-k8s.io` PodGroup,
+//!   named in a pod label ([`kube_scheduler`]).
+//! - YuniKorn: gang-scheduling task groups and the queue, on the pods ([`yunikorn`]).
+//!
+//! Not reproduced: kubeflow's operator-level switches (`--enable-batch-scheduler`,
+//! `--default-batch-scheduler`, `--kube-scheduler-names`). Here the application's
+//! `batchScheduler` alone decides, and scheduler-plugins is known by kubeflow's name for it,
+//! `kube-scheduler`, only. Client mode is refused before this runs, so kubeflow's
+//! client-mode PodGroup (executors only) never applies.
 
+pub mod kube_scheduler;
+pub mod pod_group;
+pub mod quantity;
+pub mod requests;
+pub mod volcano;
+pub mod yunikorn;
+mod yunikorn_usage;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::ApiResource;
+use sparkplane_api::v1beta2::BatchScheduler;
 use sparkplane_api::SparkApplication;
 
-/// Volcano reads a pod's queue from this annotation.
-const VOLCANO_QUEUE: &str = "scheduling.volcano.sh/queue-name";
-/// YuniKorn reads a pod's queue from this label.
-const YUNIKORN_QUEUE: &str = "queue";
+pub use pod_group::PodGroup;
 
-/// Applies the batch scheduler options to `app` (a copy being prepared for submission).
-pub fn apply(app: &mut SparkApplication) {
-    let Some(options) = app.spec.batch_scheduler_options.clone() else {
-        return;
-    };
-    let scheduler = app.spec.batch_scheduler.clone().unwrap_or_default();
-    if let Some(queue) = options.queue.filter(|q| !q.is_empty()) {
-        for (labels, annotations) in [
-            (
-                &mut app.spec.driver.labels,
-                &mut app.spec.driver.annotations,
-            ),
-            (
-                &mut app.spec.executor.labels,
-                &mut app.spec.executor.annotations,
-            ),
-        ] {
-            match scheduler.as_str() {
-                "volcano" => {
-                    annotations.insert(VOLCANO_QUEUE.into(), queue.clone());
-                }
-                _ => {
-                    labels.insert(YUNIKORN_QUEUE.into(), queue.clone());
-                }
-            }
-        }
+use super::RenderError;
+
+/// The application's batch scheduler, or an error naming `spec.batchScheduler`.
+pub fn scheduler(app: &SparkApplication) -> Result<Option<BatchScheduler>, RenderError> {
+    app.spec
+        .scheduler()
+        .map_err(|e| RenderError::field("spec.batchScheduler", e.to_string()))
+}
+
+/// Applies the batch scheduler to `app` (a copy being prepared for submission) and returns
+/// the PodGroup to create before the driver, if the scheduler needs one.
+pub fn apply(
+    app: &mut SparkApplication,
+    owner: &OwnerReference,
+) -> Result<Option<PodGroup>, RenderError> {
+    match scheduler(app)? {
+        None => Ok(None),
+        Some(BatchScheduler::Volcano) => volcano::apply(app, owner),
+        Some(BatchScheduler::KubeScheduler) => Ok(Some(kube_scheduler::apply(app, owner))),
+        Some(BatchScheduler::Yunikorn) => yunikorn::apply(app).map(|()| None),
     }
-    if let Some(pc) = options.priority_class_name.filter(|p| !p.is_empty()) {
-        app.spec
-            .driver
-            .priority_class_name
-            .get_or_insert_with(|| pc.clone());
-        app.spec.executor.priority_class_name.get_or_insert(pc);
+}
+
+/// The API resource and name of the PodGroup `app` may have, for deleting it when the
+/// application terminates.
+pub fn pod_group_of(app: &SparkApplication) -> Option<(ApiResource, String)> {
+    let name = app.metadata.name.as_deref().unwrap_or_default();
+    match app.spec.scheduler().ok()?? {
+        BatchScheduler::Volcano => Some((
+            pod_group::api_resource(volcano::API_VERSION),
+            volcano::pod_group_name(name),
+        )),
+        BatchScheduler::KubeScheduler => Some((
+            pod_group::api_resource(kube_scheduler::API_VERSION),
+            kube_scheduler::pod_group_name(name),
+        )),
+        BatchScheduler::Yunikorn => None,
     }
 }
