@@ -193,6 +193,30 @@ fn rendered_objects_pass_the_kubernetes_schemas() {
     assert!(!o.status.success(), "a misspelt field passed validation");
 }
 
+/// The PodGroups of kubeflow's two examples reserve what Spark requests. Both examples run
+/// a 512m driver and two 512m executors of one core, each pod 512 + 384 MiB of overhead:
+/// 896 + 2 × 896 = 2688 MiB and 3 cores. kubeflow reserves `1536m` (0.512 bytes a pod).
+#[test]
+fn pod_groups_reserve_what_spark_requests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubeflow-examples");
+    for example in ["spark-pi-volcano", "spark-pi-kube-scheduler"] {
+        let rendered: Value =
+            serde_json::from_str(&render(&dir.join(format!("{example}.yaml")), "json")).unwrap();
+        let groups: Vec<&Value> = rendered["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["kind"] == "PodGroup")
+            .collect();
+        assert_eq!(groups.len(), 1, "{example}");
+        assert_eq!(
+            groups[0]["spec"]["minResources"],
+            serde_json::json!({"cpu": "3", "memory": "2688Mi"}),
+            "{example}"
+        );
+    }
+}
+
 #[test]
 fn render_refuses_bad_manifests_with_the_field() {
     let dir = tempfile::tempdir().unwrap();

@@ -933,10 +933,10 @@ async fn batch_scheduler_pod_groups_and_driver_budgets_live_as_long_as_the_appli
     assert_eq!(group["spec"]["minMember"], 1);
     assert_eq!(group["spec"]["queue"], "q1");
     assert_eq!(group["spec"]["priorityClassName"], "high");
-    // kubeflow's sum: 512m read as a Kubernetes quantity.
+    // What Spark requests: driver 512 + 384 MiB, executors 2 × (512 + 384) MiB = 2688 MiB.
     assert_eq!(
         group["spec"]["minResources"],
-        json!({"cpu": "3", "memory": "1536m"})
+        json!({"cpu": "3", "memory": "2688Mi"})
     );
     let requests = double.requests();
     let position = |method: &str, path: &str| {

@@ -18,6 +18,7 @@ pub mod kube_scheduler;
 pub mod pod_group;
 pub mod quantity;
 pub mod requests;
+mod spark_memory;
 pub mod volcano;
 pub mod yunikorn;
 mod yunikorn_usage;
@@ -47,7 +48,7 @@ pub fn apply(
     match scheduler(app)? {
         None => Ok(None),
         Some(BatchScheduler::Volcano) => volcano::apply(app, owner),
-        Some(BatchScheduler::KubeScheduler) => Ok(Some(kube_scheduler::apply(app, owner))),
+        Some(BatchScheduler::KubeScheduler) => kube_scheduler::apply(app, owner).map(Some),
         Some(BatchScheduler::Yunikorn) => yunikorn::apply(app).map(|()| None),
     }
 }

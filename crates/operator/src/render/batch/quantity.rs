@@ -1,7 +1,8 @@
 //! Kubernetes quantities as kubeflow's Go code adds them up (`resource.Quantity` of
 //! `k8s.io/apimachinery`): exact values, the format of the first operand, and Go's
-//! canonical text (`3`, `1536m`, `1280Mi`), so that a PodGroup's `minResources` reads
-//! exactly as kubeflow's.
+//! canonical text (`3`, `2700m`, `1280Mi`), so that a PodGroup's CPU and
+//! `batchSchedulerOptions.resources` read exactly as kubeflow's. Memory sums are whole MiB
+//! ([`Quantity::from_mib`]), printed the same way.
 
 use std::fmt;
 
@@ -36,6 +37,14 @@ impl Quantity {
         Quantity {
             nanos: i128::from(n) * NANO,
             format: Format::DecimalSi,
+        }
+    }
+
+    /// `n` MiB, printed in binary units (`2816Mi`, `3Gi`).
+    pub fn from_mib(n: i64) -> Quantity {
+        Quantity {
+            nanos: (i128::from(n) << 20) * NANO,
+            format: Format::BinarySi,
         }
     }
 
@@ -214,6 +223,13 @@ mod tests {
                 sum.add(Quantity::parse(p).unwrap());
             }
             assert_eq!(sum.to_string(), *want, "{parts:?}");
+        }
+    }
+
+    #[test]
+    fn mib_in_binary_units() {
+        for (n, want) in [(2816, "2816Mi"), (3072, "3Gi"), (1, "1Mi"), (0, "0")] {
+            assert_eq!(Quantity::from_mib(n).to_string(), want, "{n}");
         }
     }
 }

@@ -1,18 +1,25 @@
-//! What kubeflow's PodGroups reserve (`GetDriverRequestResource`,
-//! `GetExecutorRequestResource`, `GetInitialExecutorNumber` of `pkg/util`), computed the
-//! way kubeflow computes it, on the spec its defaulting webhook (`defaults.go`) fills in.
+//! What the PodGroups of Volcano and scheduler-plugins reserve: the driver's and the initial
+//! executors' requests, on the spec kubeflow's defaulting webhook (`defaults.go`) fills in.
 //!
-//! kubeflow reads `memory` and `memoryOverhead` here as Kubernetes quantities, not as
-//! Spark sizes: `512m` is 0.512 bytes and `1g` is no quantity at all (left out). The
-//! overhead is added only when set; no overhead factor applies. This is reproduced so that
-//! a PodGroup is the one kubeflow would create; `batchSchedulerOptions.resources` is how an
-//! application reserves real amounts.
+//! Memory is what Spark requests for each pod (module `spark_memory`):
+//! `memory` read as a Spark size (`512m` is 512 MiB), plus `memoryOverhead` or else the
+//! overhead factor's share (at least 384 MiB), plus PySpark and off-heap memory for
+//! executors. A unit is required (`1024` alone is refused), as for YuniKorn's task groups.
+//! The sum is written in binary units (`2688Mi`). kubeflow's `GetDriverRequestResource`
+//! and `GetExecutorRequestResource` read `memory` as a Kubernetes quantity instead: `512m`
+//! is 0.512 bytes, `1g` is left out, and no overhead factor applies. Such a PodGroup
+//! reserves next to nothing, which defeats gang scheduling, so that is not reproduced.
+//!
+//! CPU is as kubeflow counts it: the driver's `cores`, else `coreLimit`; an executor's
+//! `coreRequest`, else `cores`, else `coreLimit`.
 
 use std::collections::BTreeMap;
 
 use sparkplane_api::v1beta2::SparkApplicationSpec;
 
 use super::quantity::Quantity;
+use super::spark_memory;
+use crate::render::RenderError;
 
 /// Resource name → amount (Go's `corev1.ResourceList`).
 pub type Resources = BTreeMap<String, Quantity>;
@@ -85,19 +92,13 @@ pub fn sum<'a>(lists: impl IntoIterator<Item = &'a Resources>) -> Resources {
     total
 }
 
-/// CPU from the first of `cpus` that is a quantity; memory plus, when both are
-/// quantities, the overhead. What is not a quantity is left out, as kubeflow leaves it.
-fn pod(cpus: &[Option<Quantity>], memory: Option<&String>, overhead: Option<&String>) -> Resources {
+/// The CPU of the first of `cpus` that is a quantity (none if none is), and `memory_mib`.
+fn pod(cpus: &[Option<Quantity>], memory_mib: i64) -> Resources {
     let mut r = Resources::new();
     if let Some(cpu) = cpus.iter().flatten().next() {
         r.insert("cpu".into(), *cpu);
     }
-    if let Some(mut m) = memory.and_then(|m| Quantity::parse(m).ok()) {
-        if let Some(o) = overhead.and_then(|o| Quantity::parse(o).ok()) {
-            m.add(o);
-        }
-        r.insert("memory".into(), m);
-    }
+    r.insert("memory".into(), Quantity::from_mib(memory_mib));
     r
 }
 
@@ -106,20 +107,19 @@ fn parsed(s: Option<&String>) -> Option<Quantity> {
 }
 
 /// The driver's request: `cores`, else `coreLimit` (kubeflow ignores `coreRequest` here).
-pub fn driver(spec: &SparkApplicationSpec) -> Resources {
+fn driver(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
     let d = &spec.driver;
-    pod(
+    Ok(pod(
         &[
             d.cores.map(|c| Quantity::from_int(c.into())),
             parsed(d.core_limit.as_ref()),
         ],
-        d.memory.as_ref(),
-        d.memory_overhead.as_ref(),
-    )
+        spark_memory::driver_mib(spec)?,
+    ))
 }
 
 /// All initial executors' requests: `coreRequest`, else `cores`, else `coreLimit`.
-pub fn executors(spec: &SparkApplicationSpec) -> Resources {
+fn executors(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
     let e = &spec.executor;
     let one = pod(
         &[
@@ -127,11 +127,18 @@ pub fn executors(spec: &SparkApplicationSpec) -> Resources {
             e.cores.map(|c| Quantity::from_int(c.into())),
             parsed(e.core_limit.as_ref()),
         ],
-        e.memory.as_ref(),
-        e.memory_overhead.as_ref(),
+        spark_memory::executor_mib(spec)?,
     );
     let n = usize::try_from(initial_executors(spec)).unwrap_or(0);
-    sum(std::iter::repeat_n(&one, n))
+    Ok(sum(std::iter::repeat_n(&one, n)))
+}
+
+/// What a PodGroup of `spec` reserves: the driver's and the initial executors' requests,
+/// after kubeflow's defaults. A memory size that is not a Spark size with a unit is an error
+/// naming its field.
+pub fn reserved(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
+    let spec = defaulted(spec);
+    Ok(sum([&driver(&spec)?, &executors(&spec)?]))
 }
 
 #[cfg(test)]
@@ -151,61 +158,127 @@ mod tests {
 
     type Case<'a> = (&'a str, serde_json::Value, &'a [(&'a str, &'a str)]);
 
-    /// The sums kubeflow's PodGroups carry for the same specs (its kubescheduler test
-    /// application, its volcano example, its defaults).
+    /// Memory is what Spark requests per pod, worked out by hand in each case (MiB; the
+    /// default overhead is max(factor × memory, 384), the factor 0.1 for Scala). CPU is
+    /// kubeflow's count.
     #[test]
-    fn driver_plus_executors_as_kubeflow_sums_them() {
+    fn driver_plus_executors_as_spark_requests_them() {
         let cases: &[Case] = &[
             (
-                "kubescheduler test app",
-                json!({"driver": {"cores": 1, "memory": "1Gi", "memoryOverhead": "256Mi"},
-                       "executor": {"instances": 2, "cores": 1, "memory": "2Gi", "memoryOverhead": "512Mi"}}),
+                // driver 1024 + 256; executors 2 × (2048 + 512) = 5120; 1280 + 5120 = 6400
+                "explicit overheads",
+                json!({"driver": {"cores": 1, "memory": "1g", "memoryOverhead": "256m"},
+                       "executor": {"instances": 2, "cores": 1, "memory": "2g", "memoryOverhead": "512m"}}),
                 &[("cpu", "3"), ("memory", "6400Mi")],
             ),
             (
-                "spark-pi-volcano: 512m is read as 0.512 bytes",
+                // driver 512 + 384 = 896; executors 2 × (512 + 384) = 1792; 896 + 1792 = 2688
+                "spark-pi-volcano: 512m is 512 MiB",
                 json!({"driver": {"cores": 1, "memory": "512m"},
                        "executor": {"instances": 2, "cores": 1, "memory": "512m"}}),
-                &[("cpu", "3"), ("memory", "1536m")],
+                &[("cpu", "3"), ("memory", "2688Mi")],
             ),
             (
-                "defaults: 1g is not a quantity, two cores",
+                // driver 1024 + 384 = 1408; one executor 1408; 2816
+                "defaults: 1g each, one executor",
                 json!({}),
-                &[("cpu", "2")],
+                &[("cpu", "2"), ("memory", "2816Mi")],
             ),
             (
+                // driver 512 + 512 = 1024; one executor 1024; 2048 = 2Gi
+                "whole GiB print as Gi",
+                json!({"driver": {"memory": "512m", "memoryOverhead": "512m"},
+                       "executor": {"memory": "512m", "memoryOverhead": "512m"}}),
+                &[("cpu", "2"), ("memory", "2Gi")],
+            ),
+            (
+                // driver 4096 + 0.5 × 4096 = 6144; one executor 1024 + 0.5 × 1024 = 1536; 7680
+                "memoryOverheadFactor",
+                json!({"memoryOverheadFactor": "0.5", "driver": {"memory": "4g"}}),
+                &[("cpu", "2"), ("memory", "7680Mi")],
+            ),
+            (
+                // factor 0.4: driver 2048 + 819.2 = 2867.2, floored 2867; executor
+                // 2048 + 819.2 + 300 PySpark + 1024 off-heap = 4191.2, floored 4191;
+                // 2867 + 2 × 4191 = 11249
+                "Python: PySpark and off-heap memory on executors only",
+                json!({"type": "Python",
+                       "driver": {"memory": "2g"}, "executor": {"instances": 2, "memory": "2g"},
+                       "sparkConf": {"spark.executor.pyspark.memory": "300",
+                                     "spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "1g"}}),
+                &[("cpu", "3"), ("memory", "11249Mi")],
+            ),
+            (
+                // PySpark memory counts for Python only; off-heap is off: 1408 + 1408 = 2816
+                "Scala: no PySpark memory, off-heap disabled",
+                json!({"sparkConf": {"spark.executor.pyspark.memory": "1g",
+                                     "spark.memory.offHeap.enabled": "false",
+                                     "spark.memory.offHeap.size": "1g"}}),
+                &[("cpu", "2"), ("memory", "2816Mi")],
+            ),
+            (
+                // 1408 + 3 × 1408 = 5632
                 "core request and limit",
                 json!({"driver": {"coreLimit": "1200m", "coreRequest": "5"},
                        "sparkConf": {"spark.driver.cores": "2"},
                        "executor": {"instances": 3, "coreRequest": "500m", "coreLimit": "2"}}),
-                &[("cpu", "2700m")],
+                &[("cpu", "2700m"), ("memory", "5632Mi")],
             ),
             (
+                // 1408 + 4 × 1408 = 7040
                 "dynamic allocation starts at the largest",
                 json!({"executor": {"instances": 1, "cores": 2},
                        "dynamicAllocation": {"enabled": true, "initialExecutors": 4, "minExecutors": 3}}),
-                &[("cpu", "9")],
+                &[("cpu", "9"), ("memory", "7040Mi")],
             ),
             (
+                // the driver alone: 1408
                 "no executors at start",
                 json!({"executor": {"cores": 2},
                        "dynamicAllocation": {"enabled": true}}),
-                &[("cpu", "1")],
+                &[("cpu", "1"), ("memory", "1408Mi")],
             ),
             (
+                // 1408 + 2 × 1408 = 4224
                 "instances from sparkConf: kubeflow counts two",
                 json!({"sparkConf": {"spark.executor.instances": "5"}}),
-                &[("cpu", "3")],
+                &[("cpu", "3"), ("memory", "4224Mi")],
             ),
         ];
         for (name, extra, want) in cases {
-            let s = defaulted(&spec(extra.clone()));
-            let got = text(&sum([&driver(&s), &executors(&s)]));
+            let got =
+                text(&reserved(&spec(extra.clone())).unwrap_or_else(|e| panic!("{name}: {e}")));
             let want: BTreeMap<String, String> = want
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_memory_that_is_no_spark_size_names_its_field() {
+        let cases = [
+            (json!({"driver": {"memory": "1Gi"}}), "spec.driver.memory"),
+            (json!({"driver": {"memory": "1024"}}), "spec.driver.memory"),
+            (
+                json!({"executor": {"memoryOverhead": "512Mi"}}),
+                "spec.executor.memoryOverhead",
+            ),
+            (
+                json!({"memoryOverheadFactor": "a tenth"}),
+                "spec.memoryOverheadFactor",
+            ),
+            (
+                json!({"sparkConf": {"spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "1.5g"}}),
+                "spec.sparkConf.spark.memory.offHeap.size",
+            ),
+        ];
+        for (extra, path) in cases {
+            let e = reserved(&spec(extra.clone())).unwrap_err();
+            assert_eq!(e.path, path, "{extra}");
         }
     }
 }

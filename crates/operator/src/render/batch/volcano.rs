@@ -1,8 +1,9 @@
 //! Volcano (`batchScheduler: volcano`), as kubeflow's `internal/scheduler/volcano` does it
 //! in cluster mode: a `scheduling.volcano.sh/v1beta1` PodGroup `spark-<app>-pg` of
 //! `minMember` 1, reserving `batchSchedulerOptions.resources` or else the driver's and the
-//! initial executors' requests, in the options' queue and priority class; the driver and
-//! executors name it in their `scheduling.k8s.io/group-name` annotation.
+//! initial executors' requests (as Spark requests them, see [`requests`]), in the options'
+//! queue and priority class; the driver and executors name it in their
+//! `scheduling.k8s.io/group-name` annotation.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use sparkplane_api::SparkApplication;
@@ -39,8 +40,7 @@ pub fn apply(
     }
     let options = app.spec.batch_scheduler_options.clone().unwrap_or_default();
     let min_resources = if options.resources.is_empty() {
-        let spec = requests::defaulted(&app.spec);
-        requests::sum([&requests::driver(&spec), &requests::executors(&spec)])
+        requests::reserved(&app.spec)?
     } else {
         options
             .resources
@@ -100,7 +100,11 @@ mod tests {
             (
                 "queue",
                 json!({"batchSchedulerOptions": {"queue": "batch-queue"}}),
-                Some(json!({"minMember": 1, "minResources": {"cpu": "3"}, "queue": "batch-queue"})),
+                // driver 2048 + 384 = 2432; executors 2 × (1024 + 384) = 2816; 5248
+                Some(
+                    json!({"minMember": 1, "minResources": {"cpu": "3", "memory": "5248Mi"},
+                            "queue": "batch-queue"}),
+                ),
             ),
             (
                 "custom resources win over the sum",
@@ -114,10 +118,11 @@ mod tests {
             ),
             (
                 "no options: the sum of requests; empty names are dropped",
-                json!({"driver": {"memory": "1Gi", "memoryOverhead": "512Mi"},
-                       "executor": {"memory": "2Gi"},
+                // driver 1024 + 512 = 1536; executors 2 × (2048 + 384) = 4864; 6400
+                json!({"driver": {"memory": "1g", "memoryOverhead": "512m"},
+                       "executor": {"memory": "2g"},
                        "batchSchedulerOptions": {"queue": "", "priorityClassName": ""}}),
-                Some(json!({"minMember": 1, "minResources": {"cpu": "3", "memory": "5632Mi"}})),
+                Some(json!({"minMember": 1, "minResources": {"cpu": "3", "memory": "6400Mi"}})),
             ),
             (
                 "the driver names its own group",
@@ -156,10 +161,19 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_reserved_quantity_names_its_field() {
-        let mut a = app(json!({"batchSchedulerOptions": {"resources": {"cpu": "lots"}}}));
-        let owner = crate::render::owner_reference(&a);
-        let e = apply(&mut a, &owner).unwrap_err();
-        assert_eq!(e.path, "spec.batchSchedulerOptions.resources.cpu");
+    fn a_bad_size_names_its_field() {
+        let cases = [
+            (
+                json!({"batchSchedulerOptions": {"resources": {"cpu": "lots"}}}),
+                "spec.batchSchedulerOptions.resources.cpu",
+            ),
+            (json!({"driver": {"memory": "2Gi"}}), "spec.driver.memory"),
+        ];
+        for (spec, path) in cases {
+            let mut a = app(spec);
+            let owner = crate::render::owner_reference(&a);
+            let e = apply(&mut a, &owner).unwrap_err();
+            assert_eq!(e.path, path);
+        }
     }
 }
