@@ -8,6 +8,11 @@
 //!   named in a pod label ([`kube_scheduler`]).
 //! - YuniKorn: gang-scheduling task groups and the queue, on the pods ([`yunikorn`]).
 //!
+//! What they reserve is what Spark requests for each pod (module `spark_memory` and
+//! [`requests`]). Each setting is the spec field, else its sparkConf key, else the default,
+//! in the order `submit_args` passes them (module `spark_settings`). Sizes are read as
+//! Spark reads them: a bare number is MiB.
+//!
 //! Not reproduced: kubeflow's operator-level switches (`--enable-batch-scheduler`,
 //! `--default-batch-scheduler`, `--kube-scheduler-names`). Here the application's
 //! `batchScheduler` alone decides, and scheduler-plugins is known by kubeflow's name for it,
@@ -19,6 +24,7 @@ pub mod pod_group;
 pub mod quantity;
 pub mod requests;
 mod spark_memory;
+mod spark_settings;
 pub mod volcano;
 pub mod yunikorn;
 mod yunikorn_usage;

@@ -1,17 +1,20 @@
 //! What the PodGroups of Volcano and scheduler-plugins reserve: the driver's and the initial
 //! executors' requests, on the spec kubeflow's defaulting webhook (`defaults.go`) fills in.
+//! Each setting is the spec field, else its sparkConf key, else the default, as Spark sees
+//! them on the command line `submit_args` builds (module `spark_settings`).
 //!
-//! Memory is what Spark requests for each pod (module `spark_memory`):
-//! `memory` read as a Spark size (`512m` is 512 MiB), plus `memoryOverhead` or else the
-//! overhead factor's share (at least 384 MiB), plus PySpark and off-heap memory for
-//! executors. A unit is required (`1024` alone is refused), as for YuniKorn's task groups.
-//! The sum is written in binary units (`2688Mi`). kubeflow's `GetDriverRequestResource`
-//! and `GetExecutorRequestResource` read `memory` as a Kubernetes quantity instead: `512m`
-//! is 0.512 bytes, `1g` is left out, and no overhead factor applies. Such a PodGroup
-//! reserves next to nothing, which defeats gang scheduling, so that is not reproduced.
+//! Memory is what Spark requests for each pod (module `spark_memory`): `memory` read as a
+//! Spark size (`512m` is 512 MiB, a bare `1024` is 1024 MiB), plus `memoryOverhead` or else
+//! the overhead factor's share (at least 384 MiB), plus PySpark and off-heap memory for
+//! executors. The sum is written in binary units (`2688Mi`). kubeflow's
+//! `GetDriverRequestResource` and `GetExecutorRequestResource` read `memory` as a Kubernetes
+//! quantity instead: `512m` is 0.512 bytes, `1g` is left out, and no overhead factor
+//! applies. Such a PodGroup reserves next to nothing, which defeats gang scheduling, so that
+//! is not reproduced.
 //!
-//! CPU is as kubeflow counts it: the driver's `cores`, else `coreLimit`; an executor's
-//! `coreRequest`, else `cores`, else `coreLimit`.
+//! CPU is what Spark requests for each pod: the request cores (`coreRequest`), else the
+//! cores. kubeflow ignores the driver's `coreRequest` and falls back to `coreLimit`, a limit
+//! rather than a request; sparkplane counts what the pods request.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,7 @@ use sparkplane_api::v1beta2::SparkApplicationSpec;
 
 use super::quantity::Quantity;
 use super::spark_memory;
+use super::spark_settings::{self, Pod};
 use crate::render::RenderError;
 
 /// Resource name → amount (Go's `corev1.ResourceList`).
@@ -63,19 +67,21 @@ fn parse_go_bool(v: &str) -> bool {
 }
 
 /// The executors the driver asks for at start: with dynamic allocation the largest of
-/// `instances`, `initialExecutors` and `minExecutors`; otherwise `instances`, or 2.
-pub fn initial_executors(spec: &SparkApplicationSpec) -> i32 {
-    match spec.dynamic_allocation.as_ref().filter(|d| d.enabled) {
-        Some(d) => [
-            spec.executor.instances,
-            d.initial_executors,
-            d.min_executors,
-        ]
-        .into_iter()
-        .flatten()
-        .fold(0, i32::max),
-        None => spec.executor.instances.unwrap_or(2),
-    }
+/// `instances`, `initialExecutors` and `minExecutors`; otherwise `instances`, or Spark's
+/// default of 2. `instances` is `spec.executor.instances`, else `spark.executor.instances`.
+pub fn initial_executors(spec: &SparkApplicationSpec) -> Result<i32, RenderError> {
+    let instances = spark_settings::executor_instances(spec)
+        .map(|n| n.int())
+        .transpose()?;
+    Ok(
+        match spec.dynamic_allocation.as_ref().filter(|d| d.enabled) {
+            Some(d) => [instances, d.initial_executors, d.min_executors]
+                .into_iter()
+                .flatten()
+                .fold(0, i32::max),
+            None => instances.unwrap_or(2),
+        },
+    )
 }
 
 /// Sums resource lists name by name.
@@ -92,53 +98,28 @@ pub fn sum<'a>(lists: impl IntoIterator<Item = &'a Resources>) -> Resources {
     total
 }
 
-/// The CPU of the first of `cpus` that is a quantity (none if none is), and `memory_mib`.
-fn pod(cpus: &[Option<Quantity>], memory_mib: i64) -> Resources {
-    let mut r = Resources::new();
-    if let Some(cpu) = cpus.iter().flatten().next() {
-        r.insert("cpu".into(), *cpu);
-    }
-    r.insert("memory".into(), Quantity::from_mib(memory_mib));
-    r
+/// One pod's CPU and memory requests.
+fn pod(pod: &Pod, memory_mib: i64) -> Result<Resources, RenderError> {
+    let (_, cpu) = pod.cpu()?;
+    Ok(Resources::from([
+        ("cpu".into(), cpu),
+        ("memory".into(), Quantity::from_mib(memory_mib)),
+    ]))
 }
 
-fn parsed(s: Option<&String>) -> Option<Quantity> {
-    s.and_then(|s| Quantity::parse(s).ok())
-}
-
-/// The driver's request: `cores`, else `coreLimit` (kubeflow ignores `coreRequest` here).
-fn driver(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
-    let d = &spec.driver;
-    Ok(pod(
-        &[
-            d.cores.map(|c| Quantity::from_int(c.into())),
-            parsed(d.core_limit.as_ref()),
-        ],
-        spark_memory::driver_mib(spec)?,
-    ))
-}
-
-/// All initial executors' requests: `coreRequest`, else `cores`, else `coreLimit`.
+/// All initial executors' requests.
 fn executors(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
-    let e = &spec.executor;
-    let one = pod(
-        &[
-            parsed(e.core_request.as_ref()),
-            e.cores.map(|c| Quantity::from_int(c.into())),
-            parsed(e.core_limit.as_ref()),
-        ],
-        spark_memory::executor_mib(spec)?,
-    );
-    let n = usize::try_from(initial_executors(spec)).unwrap_or(0);
+    let one = pod(&Pod::executor(spec), spark_memory::executor_mib(spec)?)?;
+    let n = usize::try_from(initial_executors(spec)?).unwrap_or(0);
     Ok(sum(std::iter::repeat_n(&one, n)))
 }
 
 /// What a PodGroup of `spec` reserves: the driver's and the initial executors' requests,
-/// after kubeflow's defaults. A memory size that is not a Spark size with a unit is an error
-/// naming its field.
+/// after kubeflow's defaults. A setting Spark would refuse is an error naming its field.
 pub fn reserved(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
     let spec = defaulted(spec);
-    Ok(sum([&driver(&spec)?, &executors(&spec)?]))
+    let driver = pod(&Pod::driver(&spec), spark_memory::driver_mib(&spec)?)?;
+    Ok(sum([&driver, &executors(&spec)?]))
 }
 
 #[cfg(test)]
@@ -218,12 +199,14 @@ mod tests {
                 &[("cpu", "2"), ("memory", "2816Mi")],
             ),
             (
-                // 1408 + 3 × 1408 = 5632
+                // 1408 + 3 × 1408 = 5632. CPU is what Spark requests: the driver's
+                // coreRequest 5 (kubeflow counts the coreLimit 1.2), executors 3 × 500m;
+                // 5 + 1.5 = 6.5
                 "core request and limit",
                 json!({"driver": {"coreLimit": "1200m", "coreRequest": "5"},
                        "sparkConf": {"spark.driver.cores": "2"},
                        "executor": {"instances": 3, "coreRequest": "500m", "coreLimit": "2"}}),
-                &[("cpu", "2700m"), ("memory", "5632Mi")],
+                &[("cpu", "6500m"), ("memory", "5632Mi")],
             ),
             (
                 // 1408 + 4 × 1408 = 7040
@@ -240,10 +223,138 @@ mod tests {
                 &[("cpu", "1"), ("memory", "1408Mi")],
             ),
             (
-                // 1408 + 2 × 1408 = 4224
-                "instances from sparkConf: kubeflow counts two",
+                // 1408 + 5 × 1408 = 8448; CPU 1 + 5 (kubeflow counts two executors)
+                "instances from sparkConf",
                 json!({"sparkConf": {"spark.executor.instances": "5"}}),
-                &[("cpu", "3"), ("memory", "4224Mi")],
+                &[("cpu", "6"), ("memory", "8448Mi")],
+            ),
+            (
+                // Spark reads a bare number as MiB: driver 2048 + 384 = 2432; one executor
+                // 1024 + 512 = 1536; 3968
+                "bare numbers are MiB",
+                json!({"driver": {"memory": "2048"},
+                       "executor": {"memory": "1024", "memoryOverhead": "512"}}),
+                &[("cpu", "2"), ("memory", "3968Mi")],
+            ),
+        ];
+        for (name, extra, want) in cases {
+            let got =
+                text(&reserved(&spec(extra.clone())).unwrap_or_else(|e| panic!("{name}: {e}")));
+            let want: BTreeMap<String, String> = want
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    /// Each sparkConf key counts when its spec field is not set, and the spec field wins
+    /// when it is (as `submit_args` passes it after sparkConf). Every pod is 1408 MiB
+    /// (1024 + 384) unless the case says otherwise.
+    #[test]
+    fn spark_conf_settings_count_and_spec_fields_win() {
+        let cases: &[Case] = &[
+            (
+                // driver 3 cores + one executor 1 = 4; 2 × 1408 = 2816
+                "spark.driver.cores",
+                json!({"sparkConf": {"spark.driver.cores": "3"}}),
+                &[("cpu", "4"), ("memory", "2816Mi")],
+            ),
+            (
+                // 1 + 2 × 2 = 5; 3 × 1408 = 4224
+                "spark.executor.cores",
+                json!({"executor": {"instances": 2}, "sparkConf": {"spark.executor.cores": "2"}}),
+                &[("cpu", "5"), ("memory", "4224Mi")],
+            ),
+            (
+                // 0.5 + 1 = 1.5
+                "spark.kubernetes.driver.request.cores",
+                json!({"sparkConf": {"spark.kubernetes.driver.request.cores": "500m"}}),
+                &[("cpu", "1500m"), ("memory", "2816Mi")],
+            ),
+            (
+                // 1 + 2 × 0.25 = 1.5; 3 × 1408 = 4224
+                "spark.kubernetes.executor.request.cores",
+                json!({"executor": {"instances": 2},
+                       "sparkConf": {"spark.kubernetes.executor.request.cores": "250m"}}),
+                &[("cpu", "1500m"), ("memory", "4224Mi")],
+            ),
+            (
+                // the request, not the cores: 2 + 1 = 3
+                "request cores over cores",
+                json!({"sparkConf": {"spark.driver.cores": "4",
+                                     "spark.kubernetes.driver.request.cores": "2"}}),
+                &[("cpu", "3"), ("memory", "2816Mi")],
+            ),
+            (
+                // 1 + 3 = 4 cores; 4 × 1408 = 5632
+                "spark.executor.instances",
+                json!({"sparkConf": {"spark.executor.instances": "3"}}),
+                &[("cpu", "4"), ("memory", "5632Mi")],
+            ),
+            (
+                // dynamic allocation starts at max(4 instances, 2 initial) = 4: 5 cores,
+                // 5 × 1408 = 7040
+                "spark.executor.instances with dynamic allocation",
+                json!({"dynamicAllocation": {"enabled": true, "initialExecutors": 2},
+                       "sparkConf": {"spark.executor.instances": "4"}}),
+                &[("cpu", "5"), ("memory", "7040Mi")],
+            ),
+            (
+                // driver 2048 + 384 = 2432; executors 2 × (2048 + 384) = 4864 (bare 2048 is
+                // MiB); 7296
+                "spark.driver.memory and spark.executor.memory",
+                json!({"executor": {"instances": 2},
+                       "sparkConf": {"spark.driver.memory": "2g", "spark.executor.memory": "2048"}}),
+                &[("cpu", "3"), ("memory", "7296Mi")],
+            ),
+            (
+                // driver 1024 + 1024 = 2048; executor 1024 + 2048 = 3072; 5120
+                "spark.driver.memoryOverhead and spark.executor.memoryOverhead",
+                json!({"sparkConf": {"spark.driver.memoryOverhead": "1g",
+                                     "spark.executor.memoryOverhead": "2048"}}),
+                &[("cpu", "2"), ("memory", "5Gi")],
+            ),
+            (
+                // driver 1024 + 512 = 1536; executor 1024 + 0.75 × 1024 = 1792; 3328
+                "the overhead factors",
+                json!({"sparkConf": {"spark.driver.memoryOverheadFactor": "0.5",
+                                     "spark.kubernetes.memoryOverheadFactor": "0.75"}}),
+                &[("cpu", "2"), ("memory", "3328Mi")],
+            ),
+            (
+                // executor 1408 + 256 off-heap = 1664; 1408 + 1664 = 3072
+                "off-heap memory",
+                json!({"sparkConf": {"spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "256m"}}),
+                &[("cpu", "2"), ("memory", "3Gi")],
+            ),
+            (
+                // Python: 1024 + 409 = 1433; executor 1433 + 100 = 1533; 2966
+                "PySpark memory",
+                json!({"type": "Python", "sparkConf": {"spark.executor.pyspark.memory": "100m"}}),
+                &[("cpu", "2"), ("memory", "2966Mi")],
+            ),
+            (
+                // the spec fields: 2 driver cores + 1 executor × 1 core = 3; driver memory
+                // 512 + 384 = 896, executor 1024 + 100 = 1124; 2020
+                "spec over sparkConf: cores, memory, overhead, instances",
+                json!({"driver": {"cores": 2, "memory": "512m"},
+                       "executor": {"instances": 1, "cores": 1, "memoryOverhead": "100m"},
+                       "sparkConf": {"spark.driver.cores": "8", "spark.executor.cores": "8",
+                                     "spark.driver.memory": "8g",
+                                     "spark.executor.memoryOverhead": "8g",
+                                     "spark.executor.instances": "8"}}),
+                &[("cpu", "3"), ("memory", "2020Mi")],
+            ),
+            (
+                // the spec's coreRequest: 1 + 2 × 0.5 = 2; 3 × 1408 = 4224
+                "spec over sparkConf: request cores",
+                json!({"driver": {"coreRequest": "1"},
+                       "executor": {"instances": 2, "coreRequest": "500m"},
+                       "sparkConf": {"spark.kubernetes.driver.request.cores": "8",
+                                     "spark.kubernetes.executor.request.cores": "8"}}),
+                &[("cpu", "2"), ("memory", "4224Mi")],
             ),
         ];
         for (name, extra, want) in cases {
@@ -258,10 +369,9 @@ mod tests {
     }
 
     #[test]
-    fn a_memory_that_is_no_spark_size_names_its_field() {
+    fn a_setting_spark_cannot_read_names_its_field() {
         let cases = [
             (json!({"driver": {"memory": "1Gi"}}), "spec.driver.memory"),
-            (json!({"driver": {"memory": "1024"}}), "spec.driver.memory"),
             (
                 json!({"executor": {"memoryOverhead": "512Mi"}}),
                 "spec.executor.memoryOverhead",
@@ -274,6 +384,30 @@ mod tests {
                 json!({"sparkConf": {"spark.memory.offHeap.enabled": "true",
                                      "spark.memory.offHeap.size": "1.5g"}}),
                 "spec.sparkConf.spark.memory.offHeap.size",
+            ),
+            (
+                json!({"sparkConf": {"spark.driver.memory": "2Gi"}}),
+                "spec.sparkConf.spark.driver.memory",
+            ),
+            (
+                json!({"sparkConf": {"spark.driver.cores": "two"}}),
+                "spec.sparkConf.spark.driver.cores",
+            ),
+            (
+                json!({"sparkConf": {"spark.executor.cores": "1.5"}}),
+                "spec.sparkConf.spark.executor.cores",
+            ),
+            (
+                json!({"driver": {"coreRequest": "lots"}}),
+                "spec.driver.coreRequest",
+            ),
+            (
+                json!({"sparkConf": {"spark.kubernetes.executor.request.cores": "lots"}}),
+                "spec.sparkConf.spark.kubernetes.executor.request.cores",
+            ),
+            (
+                json!({"sparkConf": {"spark.executor.instances": "many"}}),
+                "spec.sparkConf.spark.executor.instances",
             ),
         ];
         for (extra, path) in cases {

@@ -82,7 +82,7 @@ pub fn apply(app: &mut SparkApplication) -> Result<(), RenderError> {
         labels: labels_with_queue(&d.labels),
     }];
     // A task group of no members is invalid: without initial executors there is none.
-    let executors = requests::initial_executors(&spec);
+    let executors = requests::initial_executors(&spec)?;
     if executors > 0 {
         groups.push(TaskGroup {
             name: EXECUTOR_GROUP,
@@ -221,6 +221,29 @@ mod tests {
                 "dynamicAllocation": {"enabled": true}}),
                 json!([group("spark-driver", 1, "1", "1408Mi")]),
             ),
+            // Not kubeflow's behaviour: its byteStringAsBytes refuses a bare number, where
+            // Spark reads MiB. Driver 1024 + 384 = 1408; executor 1536 + 384 = 1920.
+            (
+                "bare numbers are MiB",
+                json!({"driver": {"memory": "1024"}, "executor": {"memory": "1536"}}),
+                json!([
+                    group("spark-driver", 1, "1", "1408Mi"),
+                    group("spark-executor", 1, "1", "1920Mi")
+                ]),
+            ),
+            // Not kubeflow's behaviour: it reads the spec fields only. Driver 2048 + 384 =
+            // 2432 with 2 cores; executors 3 × (1024 + 512) = 1536 with request 500m.
+            (
+                "settings from sparkConf",
+                json!({"sparkConf": {"spark.driver.memory": "2g", "spark.driver.cores": "2",
+                                     "spark.executor.memoryOverhead": "512",
+                                     "spark.kubernetes.executor.request.cores": "500m",
+                                     "spark.executor.instances": "3"}}),
+                json!([
+                    group("spark-driver", 1, "2", "2432Mi"),
+                    group("spark-executor", 3, "500m", "1536Mi")
+                ]),
+            ),
             (
                 "the queue shows in groups of pods with labels",
                 json!({
@@ -270,9 +293,13 @@ mod tests {
     }
 
     #[test]
-    fn sizes_kubeflow_cannot_read_name_their_field() {
+    fn sizes_spark_cannot_read_name_their_field() {
         let cases: &[(Value, &str)] = &[
-            (json!({"driver": {"memory": "1024"}}), "spec.driver.memory"),
+            (json!({"driver": {"memory": "1Gi"}}), "spec.driver.memory"),
+            (
+                json!({"sparkConf": {"spark.executor.memory": "1.5g"}}),
+                "spec.sparkConf.spark.executor.memory",
+            ),
             (
                 json!({"executor": {"memoryOverhead": "1.5g"}}),
                 "spec.executor.memoryOverhead",
