@@ -409,8 +409,12 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
     }
 }
 
+/// Kinds of custom resources the operator creates that `kubernetes-validate` does not know.
+const NOT_VALIDATED: &[&str] = &["PodGroup"];
+
 /// Every object the operator created passes the official Kubernetes schemas of the oldest
-/// and newest Kubernetes versions it supports.
+/// and newest Kubernetes versions it supports, but the custom resources of
+/// [`NOT_VALIDATED`].
 fn validate_emitted(double: &KubeDouble) {
     let validator = std::env::var_os("SPARKPLANE_KUBERNETES_VALIDATE")
         .map(std::path::PathBuf::from)
@@ -423,8 +427,16 @@ fn validate_emitted(double: &KubeDouble) {
         format!("/api/v1/namespaces/{NS}/configmaps"),
         format!("/apis/networking.k8s.io/v1/namespaces/{NS}/networkpolicies"),
         format!("/apis/networking.k8s.io/v1/namespaces/{NS}/ingresses"),
+        format!("/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets"),
+        format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{NS}/podgroups"),
+        format!("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/{NS}/podgroups"),
     ] {
         for (i, obj) in double.objects(&collection).into_iter().enumerate() {
+            // PodGroups are the batch schedulers' CRDs: the validator has no schema for
+            // them. The unit tests of `render::batch` check them against kubeflow's.
+            if NOT_VALIDATED.contains(&obj["kind"].as_str().unwrap_or_default()) {
+                continue;
+            }
             let name = format!("{}-{i}.json", collection.rsplit('/').next().unwrap());
             let path = dir.path().join(name);
             std::fs::write(&path, serde_json::to_string(&obj).unwrap()).unwrap();
@@ -876,4 +888,143 @@ async fn namespaces_are_selected_by_label_as_they_come() {
     assert_rbac_allows_every_call(&double);
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
+
+fn succeed_driver(double: &KubeDouble, pod: &str) {
+    double
+        .set_status(
+            &pod_path(pod),
+            json!({"phase": "Succeeded", "containerStatuses": [{"name": "spark-kubernetes-driver",
+                "ready": false, "restartCount": 0, "image": "spark", "imageID": "",
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}),
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_scheduler_pod_groups_and_driver_budgets_live_as_long_as_the_application() {
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create(
+        &double,
+        &manifest(
+            "gang",
+            json!({"batchScheduler": "volcano",
+                   "batchSchedulerOptions": {"queue": "q1", "priorityClassName": "high"}}),
+        ),
+    )
+    .await;
+    create(
+        &double,
+        &manifest("guarded", json!({"driverPodDisruptionBudget": true})),
+    )
+    .await;
+    let gang = wait_submitted(&double, "gang").await;
+    let guarded = wait_submitted(&double, "guarded").await;
+
+    // Volcano: the PodGroup, owned by the application, created before the driver pod.
+    let group_path =
+        format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{NS}/podgroups/spark-gang-pg");
+    let group = double.object(&group_path).expect("PodGroup");
+    let owner = &group["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["uid"], gang["metadata"]["uid"]);
+    assert_eq!(owner["kind"], "SparkApplication");
+    assert_eq!(owner["controller"], true);
+    assert_eq!(group["spec"]["minMember"], 1);
+    assert_eq!(group["spec"]["queue"], "q1");
+    assert_eq!(group["spec"]["priorityClassName"], "high");
+    // What Spark requests: driver 512 + 384 MiB, executors 2 × (512 + 384) MiB = 2688 MiB.
+    assert_eq!(
+        group["spec"]["minResources"],
+        json!({"cpu": "3", "memory": "2688Mi"})
+    );
+    let requests = double.requests();
+    let position = |method: &str, path: &str| {
+        requests
+            .iter()
+            .position(|r| r.method == method && r.path.starts_with(path))
+    };
+    let group_applied = position("PATCH", &group_path).expect("PodGroup applied");
+    let driver_created = requests
+        .iter()
+        .position(|r| {
+            r.method == "POST"
+                && r.path == format!("/api/v1/namespaces/{NS}/pods")
+                && r.body["metadata"]["name"] == "gang-driver"
+        })
+        .expect("driver created");
+    assert!(group_applied < driver_created, "PodGroup after the driver");
+    let pod = double.object(&pod_path("gang-driver")).expect("driver pod");
+    assert_eq!(
+        pod["metadata"]["annotations"]["scheduling.k8s.io/group-name"],
+        "spark-gang-pg"
+    );
+    assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    // Executors get it through the driver's Spark configuration.
+    let maps = double.objects(&format!("/api/v1/namespaces/{NS}/configmaps"));
+    let conf = "spark.kubernetes.executor.annotation.scheduling.k8s.io/group-name=spark-gang-pg";
+    assert!(
+        maps.iter().any(|m| m["data"].to_string().contains(conf)),
+        "no {conf} in the driver's configuration"
+    );
+
+    // The driver's budget, owned by the application.
+    let pdb_path = format!("/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets/guarded-driver");
+    let pdb = double
+        .object(&pdb_path)
+        .expect("driver PodDisruptionBudget");
+    assert_eq!(
+        pdb["metadata"]["ownerReferences"][0]["uid"],
+        guarded["metadata"]["uid"]
+    );
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    assert_eq!(
+        pdb["spec"]["selector"]["matchLabels"],
+        json!({"sparkoperator.k8s.io/app-name": "guarded", "spark-role": "driver"})
+    );
+    // The application without a budget has none.
+    assert!(double
+        .object(&format!(
+            "/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets/gang-driver"
+        ))
+        .is_none());
+    validate_emitted(&double);
+
+    // Both go when their application terminates.
+    succeed_driver(&double, "gang-driver");
+    succeed_driver(&double, "guarded-driver");
+    wait_state(&double, "gang", "COMPLETED").await;
+    wait_state(&double, "guarded", "COMPLETED").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while double.object(&group_path).is_some() || double.object(&pdb_path).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "PodGroup or PodDisruptionBudget left after termination"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_rbac_allows_every_call(&double);
+    op.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_batch_scheduler_fails_naming_the_field() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(
+        &double,
+        &manifest("odd", json!({"batchScheduler": "slurm"})),
+    )
+    .await;
+    let app = wait_state(&double, "odd", "FAILED").await;
+    let message = app["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains(
+            "spec.batchScheduler: expected one of \"volcano\", \"kube-scheduler\", \"yunikorn\", got \"slurm\""
+        ),
+        "{message}"
+    );
+    assert_eq!(pod_posts(&double), 0);
 }

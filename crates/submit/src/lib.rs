@@ -17,6 +17,7 @@ pub mod driver;
 pub mod error;
 pub mod features;
 pub mod ids;
+pub mod memory;
 pub mod names;
 pub mod properties;
 pub mod request;

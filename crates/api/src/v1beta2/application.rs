@@ -132,7 +132,8 @@ pub struct SparkApplicationSpec {
     /// Metrics exposure through Prometheus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<MonitoringSpec>,
-    /// Batch scheduler that places the pods (for example `volcano` or `yunikorn`).
+    /// Batch scheduler that places the pods: `volcano`, `kube-scheduler` (scheduler-plugins'
+    /// coscheduling) or `yunikorn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_scheduler: Option<String>,
     /// Seconds after termination after which the SparkApplication object is deleted.
@@ -155,8 +156,8 @@ pub struct SparkApplicationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_allocation: Option<DynamicAllocation>,
     /// Create a PodDisruptionBudget protecting the running driver from voluntary eviction
-    /// (such as `kubectl drain`); only honoured when the operator runs with
-    /// `--enable-driver-pdb`.
+    /// (such as `kubectl drain`). kubeflow's operator also needs `--enable-driver-pdb`;
+    /// sparkplane's has no such switch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver_pod_disruption_budget: Option<bool>,
 }

@@ -15,9 +15,11 @@
 mod application;
 mod pod;
 mod scheduled;
+mod scheduler;
 mod status;
 
 pub use application::*;
 pub use pod::*;
 pub use scheduled::*;
+pub use scheduler::*;
 pub use status::*;

@@ -251,6 +251,9 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
             49151,
         );
     }
+    if let Err(e) = s.scheduler() {
+        c.error(format!("{p}.batchScheduler"), e.to_string());
+    }
     if let Some(b) = &s.batch_scheduler_options {
         for (k, q) in &b.resources {
             c.kubernetes_quantity(&format!("{p}.batchSchedulerOptions.resources.{k}"), &q.0);

@@ -149,6 +149,7 @@ fn rules() {
         ("undefined volume", app("  volumes:\n    - name: data\n      emptyDir: {}\n").replace("    cores: 1\n    memory: 512m\n  executor", "    cores: 1\n    memory: 512m\n    volumeMounts:\n      - {name: dat, mountPath: /d}\n  executor"), "spec.driver.volumeMounts[0].name", "expected the name of a volume in spec.volumes (data), got \"dat\"", E),
         ("node selectors twice", app("  nodeSelector: {a: b}\n").replace("  driver:\n", "  driver:\n    nodeSelector: {c: d}\n"), "spec.nodeSelector", "got both", E),
         ("driver pod name", driver("    podName: Driver_1\n"), "spec.driver.podName", "DNS-1123 subdomain", E),
+        ("unknown batch scheduler", app("  batchScheduler: slurm\n"), "spec.batchScheduler", "expected one of \"volcano\", \"kube-scheduler\", \"yunikorn\", got \"slurm\"", E),
         ("scheduler quantity", app("  batchSchedulerOptions:\n    resources:\n      cpu: lots\n"), "spec.batchSchedulerOptions.resources.cpu", "expected a Kubernetes quantity", E),
         // Configuration keys.
         ("non-spark conf key", app("  sparkConf:\n    foo.bar: x\n"), "spec.sparkConf.foo.bar", "do not start with \"spark.\"", W),

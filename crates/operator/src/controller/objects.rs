@@ -2,7 +2,8 @@
 
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::NamespaceResourceScope;
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -11,7 +12,8 @@ use sparkplane_api::SparkApplication;
 
 use super::Context;
 use crate::error::OperatorError;
-use crate::render::{labels, names, Rendered};
+use crate::render::batch::{self, PodGroup};
+use crate::render::{labels, names, pdb, Rendered};
 
 /// The field manager of the operator's server-side applies.
 pub const FIELD_MANAGER: &str = "sparkplane-operator";
@@ -56,7 +58,24 @@ where
     Ok(())
 }
 
-/// Creates every object of `rendered`: the driver pod first (an existing pod of the same
+/// Server-side applies a PodGroup, a custom resource of the scheduler's API group.
+async fn apply_pod_group(ctx: &Context, ns: &str, group: &PodGroup) -> Result<(), CreateFailure> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), ns, &group.api_resource());
+    let name = group.name();
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(group),
+    )
+    .await
+    // A 404 (the scheduler's CRD is not installed) fails the submission, as in kubeflow.
+    .map_err(|e| classify(&format!("apply PodGroup {name} ({})", group.api_version), e))?;
+    Ok(())
+}
+
+/// Creates every object of `rendered`: the batch scheduler's PodGroup (which must exist
+/// before the scheduler sees the driver), the driver pod (an existing pod of the same
 /// submission counts as created), then the rest, server-side applied, the driver's own
 /// objects owned by the pod as spark-submit makes them.
 pub async fn create(
@@ -65,6 +84,9 @@ pub async fn create(
     submission_id: &str,
     mut rendered: Rendered,
 ) -> Result<Rendered, CreateFailure> {
+    if let Some(group) = &rendered.pod_group {
+        apply_pod_group(ctx, ns, group).await?;
+    }
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
     let pod_name = rendered.driver_pod_name().to_string();
     let uid = match pods
@@ -114,6 +136,10 @@ pub async fn create(
     for i in &rendered.ingresses {
         apply::<Ingress>(ctx, ns, i).await?;
     }
+    // After the driver, as kubeflow creates it once the application is submitted.
+    if let Some(b) = &rendered.driver_pdb {
+        apply::<PodDisruptionBudget>(ctx, ns, b).await?;
+    }
     Ok(rendered)
 }
 
@@ -133,6 +159,23 @@ where
     }
 }
 
+async fn delete_dynamic_if_there(
+    ctx: &Context,
+    ns: &str,
+    resource: &ApiResource,
+    name: &str,
+) -> Result<(), OperatorError> {
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), ns, resource);
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(OperatorError::kube(
+            format!("delete {} {name}", resource.kind),
+            e,
+        )),
+    }
+}
+
 /// The driver pods of `app` in the cache.
 pub fn driver_pods(ctx: &Context, app: &SparkApplication) -> Vec<String> {
     let name = app.metadata.name.as_deref().unwrap_or_default();
@@ -145,14 +188,18 @@ pub fn driver_pods(ctx: &Context, app: &SparkApplication) -> Vec<String> {
         .collect()
 }
 
-/// Deletes the driver pods (their executors and objects go with them, by ownership), UI
-/// and driver-port Services and Ingresses of every submission of `app`.
+/// Deletes the driver pods (their executors and objects go with them, by ownership), the
+/// driver's PodDisruptionBudget, UI and driver-port Services and Ingresses of every
+/// submission of `app`.
 pub async fn delete_run_objects(
     ctx: &Context,
     app: &SparkApplication,
 ) -> Result<(), OperatorError> {
     let name = app.metadata.name.clone().unwrap_or_default();
     let ns = app.metadata.namespace.clone().unwrap_or_default();
+    // First, so that a drain under way is not held by a budget whose driver is gone. Not
+    // gated on the spec: a spec that turned the budget off must still drop it.
+    delete_if_there::<PodDisruptionBudget>(ctx, &ns, &pdb::name(app)).await?;
     for pod in driver_pods(ctx, app) {
         delete_if_there::<Pod>(ctx, &ns, &pod).await?;
     }
@@ -167,6 +214,21 @@ pub async fn delete_run_objects(
                 delete_if_there::<Ingress>(ctx, &ns, &format!("{name}-ing-{port}")).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Deletes what only a live application needs once `app` has terminated (kubeflow's
+/// `cleanUpOnTermination`): the driver's PodDisruptionBudget and the batch scheduler's
+/// PodGroup.
+pub async fn clean_up_terminated(
+    ctx: &Context,
+    app: &SparkApplication,
+) -> Result<(), OperatorError> {
+    let ns = app.metadata.namespace.clone().unwrap_or_default();
+    delete_if_there::<PodDisruptionBudget>(ctx, &ns, &pdb::name(app)).await?;
+    if let Some((resource, name)) = batch::pod_group_of(app) {
+        delete_dynamic_if_there(ctx, &ns, &resource, &name).await?;
     }
     Ok(())
 }

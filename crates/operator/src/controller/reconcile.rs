@@ -103,6 +103,7 @@ pub async fn reconcile(
                 submit::enqueue(ctx.clone(), next, submission_id.clone(), *attempt);
             }
             Action::DeleteRunObjects => objects::delete_run_objects(&ctx, &app).await?,
+            Action::CleanUpTerminated => objects::clean_up_terminated(&ctx, &app).await?,
             Action::DeleteApplication => {
                 match api.delete(&name, &DeleteParams::background()).await {
                     Ok(_) => {}

@@ -120,6 +120,9 @@ pub enum Action {
     },
     /// Delete the driver pods, UI Services and Ingresses of every submission.
     DeleteRunObjects,
+    /// Delete what only a live application needs: the driver's PodDisruptionBudget and the
+    /// batch scheduler's PodGroup. Idempotent.
+    CleanUpTerminated,
     /// Delete the SparkApplication (its time to live is over).
     DeleteApplication,
 }
@@ -298,7 +301,23 @@ impl Builder<'_> {
         self.set_state(to, message);
         self.condition(conditions::TERMINATED, true, reason, m);
         conditions::remove(&mut self.status.conditions, conditions::RUNNING);
+        self.clean_up();
         self.ttl();
+    }
+
+    /// Asks for the terminated application's budget and PodGroup to go, when it has them.
+    /// Asked again on each look at a terminated application (as kubeflow does), so that a
+    /// failed deletion is retried.
+    fn clean_up(&mut self) {
+        let spec = &self.input.app.spec;
+        let pod_group = spec
+            .scheduler()
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.creates_pod_group());
+        if pod_group || spec.driver_pod_disruption_budget == Some(true) {
+            self.actions.push(Action::CleanUpTerminated);
+        }
     }
 
     fn ttl(&mut self) {
@@ -620,7 +639,10 @@ pub fn decide(input: &Input<'_>) -> Decision {
                 }
             }
             State::Resuming => b.submit(),
-            State::Completed | State::Failed => b.ttl(),
+            State::Completed | State::Failed => {
+                b.clean_up();
+                b.ttl();
+            }
         }
     }
     b.status.observed_generation = app.metadata.generation;

@@ -513,3 +513,57 @@ fn policy_never_fails_for_good() {
         ..Default::default()
     };
 }
+
+#[test]
+fn terminated_applications_drop_their_budget_and_pod_group() {
+    let at = |state: S, spec: &str| {
+        with_status(app(spec), |st| {
+            st.application_state.state = state;
+            st.termination_time = Some(Time(t(100)));
+        })
+    };
+    let clean = vec![Action::CleanUpTerminated];
+    let cases: &[(&str, S, &str, Vec<Action>)] = &[
+        (
+            "succeeding, budget",
+            S::Succeeding,
+            "  driverPodDisruptionBudget: true\n",
+            clean.clone(),
+        ),
+        (
+            "completed, volcano",
+            S::Completed,
+            "  batchScheduler: volcano\n",
+            clean.clone(),
+        ),
+        (
+            "failed, kube-scheduler",
+            S::Failed,
+            "  batchScheduler: kube-scheduler\n",
+            clean.clone(),
+        ),
+        (
+            "yunikorn creates no object",
+            S::Completed,
+            "  batchScheduler: yunikorn\n",
+            vec![],
+        ),
+        (
+            "budget off",
+            S::Completed,
+            "  driverPodDisruptionBudget: false\n",
+            vec![],
+        ),
+        ("nothing to drop", S::Succeeding, "", vec![]),
+        (
+            "then the time to live",
+            S::Completed,
+            "  driverPodDisruptionBudget: true\n  timeToLiveSeconds: 0\n",
+            vec![Action::CleanUpTerminated, Action::DeleteApplication],
+        ),
+    ];
+    for (what, state, spec, want) in cases {
+        let d = run(&at(*state, spec), Driver::NotLooked, 200);
+        assert_eq!(&d.actions, want, "{what}");
+    }
+}

@@ -1,13 +1,14 @@
 //! Everything the operator creates for one submission of a SparkApplication, built by pure
 //! functions: the driver's objects (through the native builder of `sparkplane-submit`), the
 //! webhook-style pod settings applied directly, the executor pod template, the UI Service and
-//! Ingress, and the metrics ConfigMap. `sparkplane render` prints the result; the controller
-//! applies it.
+//! Ingress, the metrics ConfigMap, the batch scheduler's PodGroup and the driver's
+//! PodDisruptionBudget. `sparkplane render` prints the result; the controller applies it.
 
 pub mod batch;
 pub mod labels;
 pub mod monitoring;
 pub mod names;
+pub mod pdb;
 pub mod pod_patch;
 pub mod submit_args;
 pub mod templates;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressTLS};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::Value;
 use sparkplane_api::{SparkApplication, SparkVersion};
@@ -108,6 +110,9 @@ impl Default for RenderOptions {
 /// Everything created for one submission.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
+    /// The batch scheduler's PodGroup, created before the driver so that the scheduler
+    /// knows the group when the driver pod reaches it.
+    pub pod_group: Option<batch::PodGroup>,
     /// The driver pod and the objects spark-submit would create with it.
     pub driver: DriverObjects,
     /// UI and driver-port Services.
@@ -116,6 +121,8 @@ pub struct Rendered {
     pub ingresses: Vec<Ingress>,
     /// The metrics ConfigMap, with Prometheus monitoring.
     pub metrics_config_map: Option<ConfigMap>,
+    /// The driver's PodDisruptionBudget, with `driverPodDisruptionBudget`.
+    pub driver_pdb: Option<PodDisruptionBudget>,
     /// The UI Service's name and port.
     pub ui_service: Option<(String, i32)>,
     /// The UI Ingress's name and URL.
@@ -123,13 +130,15 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Every object, in creation order, as JSON: the driver pod, its objects, then the
-    /// operator's own.
+    /// Every object, in creation order, as JSON: the PodGroup, the driver pod, its
+    /// objects, then the operator's own.
     pub fn all(&self) -> Vec<Value> {
-        let mut out = self.driver.all();
+        let mut out: Vec<Value> = self.pod_group.iter().map(to_value).collect();
+        out.extend(self.driver.all());
         out.extend(self.metrics_config_map.iter().map(to_value));
         out.extend(self.services.iter().map(to_value));
         out.extend(self.ingresses.iter().map(to_value));
+        out.extend(self.driver_pdb.iter().map(to_value));
         out
     }
 
@@ -140,7 +149,8 @@ impl Rendered {
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
-    // k8s-openapi types have string keys only, so serialising them cannot fail.
+    // k8s-openapi types and the PodGroup have string keys only, so serialising them cannot
+    // fail.
     serde_json::to_value(t).unwrap_or_default()
 }
 
@@ -192,7 +202,7 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
             .or_insert_with(|| "/".into());
     }
     let metrics = monitoring::apply(&mut app, &owner);
-    batch::apply(&mut app);
+    let pod_group = batch::apply(&mut app, &owner)?;
     let explicit_pod_name = app.spec.driver.pod_name.clone().or_else(|| {
         app.spec
             .spark_conf
@@ -240,11 +250,14 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
         &request.ids.app_id,
         &options.ui,
     )?;
+    let driver_pdb = pdb::build(&app, &owner);
     Ok(Rendered {
+        pod_group,
         driver,
         services: exposure.services,
         ingresses: exposure.ingresses,
         metrics_config_map: metrics.config_map,
+        driver_pdb,
         ui_service: exposure.ui_service,
         ui_ingress: exposure.ui_ingress,
     })

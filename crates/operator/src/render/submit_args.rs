@@ -30,7 +30,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn conf_word(self) -> &'static str {
+    pub(crate) fn conf_word(self) -> &'static str {
         match self {
             Role::Driver => "driver",
             Role::Executor => "executor",

@@ -12,20 +12,17 @@ use super::{add_all, SparkPod};
 use crate::conf::java_double;
 use crate::driver::Ctx;
 use crate::error::SubmitError;
-
-/// Spark's fixed minimum overhead before `spark.driver.minMemoryOverhead` existed.
-const MIN_OVERHEAD_MIB: u64 = 384;
+use crate::memory;
 
 /// The memory overhead factor the driver uses by default and passes to executors.
 pub fn default_overhead_factor(ctx: &Ctx) -> Result<f64, SubmitError> {
     let configured = ctx
         .conf
         .get_double("spark.kubernetes.memoryOverheadFactor")?;
-    Ok(match (ctx.req.resource.is_jvm(), configured) {
-        (_, Some(f)) => f,
-        (true, None) => 0.1,
-        (false, None) => 0.4,
-    })
+    Ok(memory::default_overhead_factor(
+        configured,
+        ctx.req.resource.is_jvm(),
+    ))
 }
 
 /// Driver memory including overhead, in MiB.
@@ -38,16 +35,12 @@ pub fn driver_memory_mib(ctx: &Ctx) -> Result<u64, SubmitError> {
     let minimum = if ctx.behaviour.min_memory_overhead_conf {
         ctx.conf
             .get_mib("spark.driver.minMemoryOverhead")?
-            .unwrap_or(MIN_OVERHEAD_MIB)
+            .unwrap_or(memory::MIN_OVERHEAD_MIB)
     } else {
-        MIN_OVERHEAD_MIB
+        memory::MIN_OVERHEAD_MIB
     };
-    let overhead = match ctx.conf.get_mib("spark.driver.memoryOverhead")? {
-        Some(o) => o,
-        // Scala's `(factor * memory).toInt` truncates.
-        None => ((factor * memory as f64) as u64).max(minimum),
-    };
-    Ok(memory + overhead)
+    let overhead = ctx.conf.get_mib("spark.driver.memoryOverhead")?;
+    Ok(memory::with_overhead_mib(memory, overhead, factor, minimum))
 }
 
 /// `<vendor>/<resource>` limits from `spark.driver.resource.<name>.{amount,vendor}`.
