@@ -10,74 +10,57 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sparkplane_api::v1beta2::{RestartPolicyType, SparkApplication, SparkApplicationType};
+use sparkplane_api::v1beta2::{PodView, RestartPolicyType, SparkApplication, SparkApplicationType};
 use sparkplane_api::Problem;
 
 use crate::cluster::AUTH_SECRET_ENV;
 use crate::conf::SparkConf;
 use crate::retry::{RestartKind, RetryPolicy, DEFAULT_RETRY_INTERVAL};
 
-/// Records the Kubernetes-only fields a driver or executor spec sets.
-macro_rules! ignore_pod_fields {
-    ($b:expr, $prefix:literal, $p:expr) => {{
-        let p = $p;
-        $b.ignore_if(p.template.is_some(), concat!($prefix, ".template"));
-        $b.ignore_if(p.core_limit.is_some(), concat!($prefix, ".coreLimit"));
-        $b.ignore_if(p.memory_limit.is_some(), concat!($prefix, ".memoryLimit"));
-        $b.ignore_if(p.gpu.is_some(), concat!($prefix, ".gpu"));
-        $b.ignore_if(p.image.is_some(), concat!($prefix, ".image"));
-        $b.ignore_if(!p.config_maps.is_empty(), concat!($prefix, ".configMaps"));
-        $b.ignore_if(!p.secrets.is_empty(), concat!($prefix, ".secrets"));
-        $b.ignore_if(!p.env_from.is_empty(), concat!($prefix, ".envFrom"));
-        $b.ignore_if(
-            !p.env_secret_key_refs.is_empty(),
-            concat!($prefix, ".envSecretKeyRefs"),
-        );
-        $b.ignore_if(!p.labels.is_empty(), concat!($prefix, ".labels"));
-        $b.ignore_if(!p.annotations.is_empty(), concat!($prefix, ".annotations"));
-        $b.ignore_if(
-            !p.volume_mounts.is_empty(),
-            concat!($prefix, ".volumeMounts"),
-        );
-        $b.ignore_if(p.affinity.is_some(), concat!($prefix, ".affinity"));
-        $b.ignore_if(!p.tolerations.is_empty(), concat!($prefix, ".tolerations"));
-        $b.ignore_if(
-            p.pod_security_context.is_some(),
-            concat!($prefix, ".podSecurityContext"),
-        );
-        $b.ignore_if(
-            p.security_context.is_some(),
-            concat!($prefix, ".securityContext"),
-        );
-        $b.ignore_if(
-            p.scheduler_name.is_some(),
-            concat!($prefix, ".schedulerName"),
-        );
-        $b.ignore_if(!p.sidecars.is_empty(), concat!($prefix, ".sidecars"));
-        $b.ignore_if(
-            !p.init_containers.is_empty(),
-            concat!($prefix, ".initContainers"),
-        );
-        $b.ignore_if(p.host_network.is_some(), concat!($prefix, ".hostNetwork"));
-        $b.ignore_if(
-            !p.node_selector.is_empty(),
-            concat!($prefix, ".nodeSelector"),
-        );
-        $b.ignore_if(p.dns_config.is_some(), concat!($prefix, ".dnsConfig"));
-        $b.ignore_if(
+/// The Kubernetes-only fields a driver or executor spec sets: they are ignored when the
+/// application runs locally.
+fn kubernetes_only_pod_fields(p: PodView<'_>) -> Vec<&'static str> {
+    [
+        (".template", p.template.is_some()),
+        (".coreLimit", p.core_limit.is_some()),
+        (".memoryLimit", p.memory_limit.is_some()),
+        (".gpu", p.gpu.is_some()),
+        (".image", p.image.is_some()),
+        (".configMaps", !p.config_maps.is_empty()),
+        (".secrets", !p.secrets.is_empty()),
+        (".envFrom", !p.env_from.is_empty()),
+        (".envSecretKeyRefs", !p.env_secret_key_refs.is_empty()),
+        (".labels", !p.labels.is_empty()),
+        (".annotations", !p.annotations.is_empty()),
+        (".volumeMounts", !p.volume_mounts.is_empty()),
+        (".affinity", p.affinity.is_some()),
+        (".tolerations", !p.tolerations.is_empty()),
+        (".podSecurityContext", p.pod_security_context.is_some()),
+        (".securityContext", p.security_context.is_some()),
+        (".schedulerName", p.scheduler_name.is_some()),
+        (".sidecars", !p.sidecars.is_empty()),
+        (".initContainers", !p.init_containers.is_empty()),
+        (".hostNetwork", p.host_network.is_some()),
+        (".nodeSelector", !p.node_selector.is_empty()),
+        (".dnsConfig", p.dns_config.is_some()),
+        (
+            ".terminationGracePeriodSeconds",
             p.termination_grace_period_seconds.is_some(),
-            concat!($prefix, ".terminationGracePeriodSeconds"),
-        );
-        $b.ignore_if(
-            p.service_account.is_some(),
-            concat!($prefix, ".serviceAccount"),
-        );
-        $b.ignore_if(!p.host_aliases.is_empty(), concat!($prefix, ".hostAliases"));
-        $b.ignore_if(
+        ),
+        (".serviceAccount", p.service_account.is_some()),
+        (".hostAliases", !p.host_aliases.is_empty()),
+        (
+            ".shareProcessNamespace",
             p.share_process_namespace.is_some(),
-            concat!($prefix, ".shareProcessNamespace"),
-        );
-    }};
+        ),
+        (".coreRequest", p.core_request.is_some()),
+        (".lifecycle", p.lifecycle.is_some()),
+        (".ports", !p.ports.is_empty()),
+        (".priorityClassName", p.priority_class_name.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect()
 }
 
 /// Where the application runs.
@@ -190,7 +173,7 @@ pub fn resolve_uri(uri: &str, manifest_dir: &Path, spark_home: &Path) -> Resolve
 struct Builder<'a> {
     inputs: &'a SubmitInputs<'a>,
     conf: SparkConf,
-    ignored: Vec<&'static str>,
+    ignored: Vec<String>,
     local_files: Vec<(String, PathBuf)>,
     warnings: Vec<Problem>,
 }
@@ -202,7 +185,7 @@ impl Builder<'_> {
 
     fn ignore_if(&mut self, present: bool, field: &'static str) {
         if present {
-            self.ignored.push(field);
+            self.ignored.push(field.to_string());
         }
     }
 
@@ -344,7 +327,7 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         b.set(&format!("spark.executorEnv.{k}"), v);
     }
     if from_refs {
-        b.ignored.push("spec.executor.env[].valueFrom");
+        b.ignored.push("spec.executor.env[].valueFrom".into());
     }
     // sparkplane's own: it follows the driver through this UI port.
     if let Some(p) = spec.spark_conf.get("spark.ui.port") {
@@ -367,7 +350,7 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
 
     let (driver_env, from_refs) = literal_env(&d.env, &d.env_vars);
     if from_refs {
-        b.ignored.push("spec.driver.env[].valueFrom");
+        b.ignored.push("spec.driver.env[].valueFrom".into());
     }
 
     // Kubernetes-only fields: accepted, reported once.
@@ -397,11 +380,12 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         spec.memory_overhead_factor.is_some(),
         "spec.memoryOverheadFactor",
     );
-    ignore_pod_fields!(b, "spec.driver", d);
-    ignore_pod_fields!(b, "spec.executor", e);
+    for (role, view) in [("spec.driver", d.view()), ("spec.executor", e.view())] {
+        for field in kubernetes_only_pod_fields(view) {
+            b.ignored.push(format!("{role}{field}"));
+        }
+    }
     b.ignore_if(d.pod_name.is_some(), "spec.driver.podName");
-    b.ignore_if(d.core_request.is_some(), "spec.driver.coreRequest");
-    b.ignore_if(d.lifecycle.is_some(), "spec.driver.lifecycle");
     b.ignore_if(
         d.kubernetes_master.is_some(),
         "spec.driver.kubernetesMaster",
@@ -411,21 +395,9 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         "spec.driver.serviceAnnotations",
     );
     b.ignore_if(!d.service_labels.is_empty(), "spec.driver.serviceLabels");
-    b.ignore_if(!d.ports.is_empty(), "spec.driver.ports");
-    b.ignore_if(
-        d.priority_class_name.is_some(),
-        "spec.driver.priorityClassName",
-    );
-    b.ignore_if(e.core_request.is_some(), "spec.executor.coreRequest");
-    b.ignore_if(e.lifecycle.is_some(), "spec.executor.lifecycle");
     b.ignore_if(
         e.delete_on_termination.is_some(),
         "spec.executor.deleteOnTermination",
-    );
-    b.ignore_if(!e.ports.is_empty(), "spec.executor.ports");
-    b.ignore_if(
-        e.priority_class_name.is_some(),
-        "spec.executor.priorityClassName",
     );
     if !b.ignored.is_empty() {
         let fields = b.ignored.join(", ");

@@ -14,12 +14,14 @@
 
 mod application;
 mod pod;
+mod pod_view;
 mod scheduled;
 mod scheduler;
 mod status;
 
 pub use application::*;
 pub use pod::*;
+pub use pod_view::*;
 pub use scheduled::*;
 pub use scheduler::*;
 pub use status::*;

@@ -146,6 +146,51 @@ macro_rules! spark_pod_spec {
                 pub $field: $ty,
             )*
         }
+
+        impl $name {
+            /// The fields this spec shares with the other role's, borrowed.
+            pub fn view(&self) -> super::PodView<'_> {
+                super::PodView {
+                    template: self.template.as_ref(),
+                    cores: self.cores,
+                    core_request: self.core_request.as_ref(),
+                    core_limit: self.core_limit.as_ref(),
+                    memory: self.memory.as_ref(),
+                    memory_limit: self.memory_limit.as_ref(),
+                    memory_overhead: self.memory_overhead.as_ref(),
+                    gpu: self.gpu.as_ref(),
+                    image: self.image.as_ref(),
+                    config_maps: &self.config_maps,
+                    secrets: &self.secrets,
+                    env: &self.env,
+                    env_vars: &self.env_vars,
+                    env_from: &self.env_from,
+                    env_secret_key_refs: &self.env_secret_key_refs,
+                    labels: &self.labels,
+                    annotations: &self.annotations,
+                    volume_mounts: &self.volume_mounts,
+                    affinity: self.affinity.as_ref(),
+                    tolerations: &self.tolerations,
+                    pod_security_context: self.pod_security_context.as_ref(),
+                    security_context: self.security_context.as_ref(),
+                    scheduler_name: self.scheduler_name.as_ref(),
+                    sidecars: &self.sidecars,
+                    init_containers: &self.init_containers,
+                    host_network: self.host_network,
+                    node_selector: &self.node_selector,
+                    dns_config: self.dns_config.as_ref(),
+                    termination_grace_period_seconds: self.termination_grace_period_seconds,
+                    service_account: self.service_account.as_ref(),
+                    host_aliases: &self.host_aliases,
+                    share_process_namespace: self.share_process_namespace,
+                    // Declared per role (their docs differ), present in both.
+                    java_options: self.java_options.as_ref(),
+                    lifecycle: self.lifecycle.as_ref(),
+                    ports: &self.ports,
+                    priority_class_name: self.priority_class_name.as_ref(),
+                }
+            }
+        }
     };
 }
 

@@ -3,13 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{PodTemplateSpec, VolumeMount};
-
 use super::{check_schedule, Checker};
 use crate::names;
 use crate::quantity::parse_spark_memory;
 use crate::v1beta2::{
-    DeployMode, Port, ScheduledSparkApplication, SparkApplication, SparkApplicationSpec,
+    DeployMode, PodView, ScheduledSparkApplication, SparkApplication, SparkApplicationSpec,
 };
 
 /// sparkConf keys kubeflow's webhook refuses, with its reason (`sparkconf_validator.go`).
@@ -59,41 +57,6 @@ const OPERATOR_KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The fields driver and executor share (kubeflow's `SparkPodSpec`), borrowed from either.
-struct PodFields<'a> {
-    cores: Option<i32>,
-    core_limit: Option<&'a str>,
-    core_request: Option<&'a str>,
-    memory: Option<&'a str>,
-    memory_limit: Option<&'a str>,
-    memory_overhead: Option<&'a str>,
-    gpu_quantity: Option<i64>,
-    termination_grace_period_seconds: Option<i64>,
-    ports: &'a [Port],
-    volume_mounts: &'a [VolumeMount],
-    template: Option<&'a PodTemplateSpec>,
-}
-
-/// Builds [`PodFields`] from a `DriverSpec` or an `ExecutorSpec`, which have the same field
-/// names but no common type.
-macro_rules! pod_fields {
-    ($s:expr) => {{
-        let s = $s;
-        PodFields {
-            cores: s.cores,
-            core_limit: s.core_limit.as_deref(),
-            core_request: s.core_request.as_deref(),
-            memory: s.memory.as_deref(),
-            memory_limit: s.memory_limit.as_deref(),
-            memory_overhead: s.memory_overhead.as_deref(),
-            gpu_quantity: s.gpu.as_ref().map(|g| g.quantity),
-            termination_grace_period_seconds: s.termination_grace_period_seconds,
-            ports: &s.ports,
-            volume_mounts: &s.volume_mounts,
-            template: s.template.as_ref(),
-        }
-    }};
-}
 pub(super) fn application(c: &mut Checker<'_>, app: &SparkApplication) {
     name(c, app.metadata.name.as_deref());
     c.namespace(app.metadata.namespace.as_deref());
@@ -191,7 +154,7 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
     }
     let volumes: BTreeSet<&str> = s.volumes.iter().map(|v| v.name.as_str()).collect();
     let d = &s.driver;
-    pod(c, &format!("{p}.driver"), pod_fields!(d), &volumes);
+    pod(c, &format!("{p}.driver"), d.view(), &volumes);
     if let Some(n) = &d.pod_name {
         if let Err(e) = names::dns1123_subdomain(n) {
             c.error(format!("{p}.driver.podName"), format!("{e}, got {n:?}"));
@@ -199,7 +162,7 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
     }
     driver_heap(c, &format!("{p}.driver.memory"), d.memory.as_deref());
     let e = &s.executor;
-    pod(c, &format!("{p}.executor"), pod_fields!(e), &volumes);
+    pod(c, &format!("{p}.executor"), e.view(), &volumes);
     c.at_least(
         &format!("{p}.executor.instances"),
         e.instances.map(i64::from),
@@ -286,14 +249,23 @@ fn spark_conf(c: &mut Checker<'_>, p: &str, conf: &BTreeMap<String, String>, ns:
     }
 }
 
-fn pod(c: &mut Checker<'_>, p: &str, f: PodFields<'_>, volumes: &BTreeSet<&str>) {
+fn pod(c: &mut Checker<'_>, p: &str, f: PodView<'_>, volumes: &BTreeSet<&str>) {
     c.at_least(&format!("{p}.cores"), f.cores.map(i64::from), 1);
-    c.cpu(&format!("{p}.coreLimit"), f.core_limit);
-    c.cpu(&format!("{p}.coreRequest"), f.core_request);
-    c.spark_memory_mib(&format!("{p}.memory"), f.memory);
-    c.spark_memory_mib(&format!("{p}.memoryOverhead"), f.memory_overhead);
-    c.memory_limit(&format!("{p}.memoryLimit"), f.memory_limit);
-    c.at_least(&format!("{p}.gpu.quantity"), f.gpu_quantity, 0);
+    c.cpu(&format!("{p}.coreLimit"), f.core_limit.map(String::as_str));
+    c.cpu(
+        &format!("{p}.coreRequest"),
+        f.core_request.map(String::as_str),
+    );
+    c.spark_memory_mib(&format!("{p}.memory"), f.memory.map(String::as_str));
+    c.spark_memory_mib(
+        &format!("{p}.memoryOverhead"),
+        f.memory_overhead.map(String::as_str),
+    );
+    c.memory_limit(
+        &format!("{p}.memoryLimit"),
+        f.memory_limit.map(String::as_str),
+    );
+    c.at_least(&format!("{p}.gpu.quantity"), f.gpu.map(|g| g.quantity), 0);
     c.at_least(
         &format!("{p}.terminationGracePeriodSeconds"),
         f.termination_grace_period_seconds,

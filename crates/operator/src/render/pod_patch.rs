@@ -6,14 +6,13 @@
 //! Each function mirrors one of the webhook's mutations (`sparkpod_defaulter.go`), in its
 //! order; what they add is appended, what they set replaces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EnvVar, Pod, PodSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use sha2::{Digest, Sha256};
-use sparkplane_api::v1beta2::{NamePath, Port};
 use sparkplane_api::SparkApplication;
 
 use super::submit_args::{Role, LOCAL_DIR_PREFIX};
@@ -38,61 +37,6 @@ fn spark_container(spec: &mut PodSpec, role: Role) -> Option<&mut Container> {
         .position(|c| names.contains(&c.name.as_str()))
         .unwrap_or(0);
     spec.containers.get_mut(index)
-}
-
-/// The fields shared by the driver and executor specs that the webhook applies.
-struct Patch<'a> {
-    env: &'a [EnvVar],
-    env_from: &'a [k8s_openapi::api::core::v1::EnvFromSource],
-    config_maps: &'a [NamePath],
-    volume_mounts: &'a [VolumeMount],
-    ports: &'a [Port],
-    host_network: Option<bool>,
-    host_aliases: &'a [k8s_openapi::api::core::v1::HostAlias],
-    init_containers: &'a [Container],
-    sidecars: &'a [Container],
-    dns_config: Option<&'a k8s_openapi::api::core::v1::PodDNSConfig>,
-    priority_class_name: Option<&'a String>,
-    scheduler_name: Option<&'a String>,
-    node_selector: &'a BTreeMap<String, String>,
-    affinity: Option<&'a k8s_openapi::api::core::v1::Affinity>,
-    tolerations: &'a [k8s_openapi::api::core::v1::Toleration],
-    memory_limit: Option<&'a String>,
-    gpu: Option<&'a sparkplane_api::v1beta2::GPUSpec>,
-    security_context: Option<&'a k8s_openapi::api::core::v1::SecurityContext>,
-    pod_security_context: Option<&'a k8s_openapi::api::core::v1::PodSecurityContext>,
-    termination_grace_period_seconds: Option<i64>,
-    lifecycle: Option<&'a k8s_openapi::api::core::v1::Lifecycle>,
-    share_process_namespace: Option<bool>,
-}
-
-macro_rules! patch_of {
-    ($s:expr) => {
-        Patch {
-            env: &$s.env,
-            env_from: &$s.env_from,
-            config_maps: &$s.config_maps,
-            volume_mounts: &$s.volume_mounts,
-            ports: &$s.ports,
-            host_network: $s.host_network,
-            host_aliases: &$s.host_aliases,
-            init_containers: &$s.init_containers,
-            sidecars: &$s.sidecars,
-            dns_config: $s.dns_config.as_ref(),
-            priority_class_name: $s.priority_class_name.as_ref(),
-            scheduler_name: $s.scheduler_name.as_ref(),
-            node_selector: &$s.node_selector,
-            affinity: $s.affinity.as_ref(),
-            tolerations: &$s.tolerations,
-            memory_limit: $s.memory_limit.as_ref(),
-            gpu: $s.gpu.as_ref(),
-            security_context: $s.security_context.as_ref(),
-            pod_security_context: $s.pod_security_context.as_ref(),
-            termination_grace_period_seconds: $s.termination_grace_period_seconds,
-            lifecycle: $s.lifecycle.as_ref(),
-            share_process_namespace: $s.share_process_namespace,
-        }
-    };
 }
 
 /// The name of the volume a ConfigMap is mounted through: `<name>-vol`, or, when that is
@@ -139,8 +83,8 @@ pub fn apply(
 ) -> Result<(), RenderError> {
     let spec = &app.spec;
     let p = match role {
-        Role::Driver => patch_of!(spec.driver),
-        Role::Executor => patch_of!(spec.executor),
+        Role::Driver => spec.driver.view(),
+        Role::Executor => spec.executor.view(),
     };
     let path = match role {
         Role::Driver => "spec.driver",

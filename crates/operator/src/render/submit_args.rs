@@ -8,9 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Volume, VolumeMount};
-use sparkplane_api::v1beta2::{
-    DriverSpec, ExecutorSpec, NameKey, SecretInfo, SecretType, SparkApplicationType,
-};
+use sparkplane_api::v1beta2::{SecretInfo, SecretType, SparkApplicationType};
 use sparkplane_api::SparkApplication;
 use sparkplane_submit::SubmitArgs;
 
@@ -187,58 +185,6 @@ pub fn submit_args(
     Ok(args)
 }
 
-/// The shared fields of the driver and executor specs that become confs.
-struct PodConf<'a> {
-    image: Option<&'a String>,
-    cores: Option<i32>,
-    core_request: Option<&'a String>,
-    core_limit: Option<&'a String>,
-    memory: Option<&'a String>,
-    memory_overhead: Option<&'a String>,
-    service_account: Option<&'a String>,
-    java_options: Option<&'a String>,
-    labels: &'a BTreeMap<String, String>,
-    annotations: &'a BTreeMap<String, String>,
-    env_secret_key_refs: &'a BTreeMap<String, NameKey>,
-    template_set: bool,
-}
-
-impl<'a> PodConf<'a> {
-    fn driver(d: &'a DriverSpec) -> Self {
-        PodConf {
-            image: d.image.as_ref(),
-            cores: d.cores,
-            core_request: d.core_request.as_ref(),
-            core_limit: d.core_limit.as_ref(),
-            memory: d.memory.as_ref(),
-            memory_overhead: d.memory_overhead.as_ref(),
-            service_account: d.service_account.as_ref(),
-            java_options: d.java_options.as_ref(),
-            labels: &d.labels,
-            annotations: &d.annotations,
-            env_secret_key_refs: &d.env_secret_key_refs,
-            template_set: d.template.is_some(),
-        }
-    }
-
-    fn executor(e: &'a ExecutorSpec) -> Self {
-        PodConf {
-            image: e.image.as_ref(),
-            cores: e.cores,
-            core_request: e.core_request.as_ref(),
-            core_limit: e.core_limit.as_ref(),
-            memory: e.memory.as_ref(),
-            memory_overhead: e.memory_overhead.as_ref(),
-            service_account: e.service_account.as_ref(),
-            java_options: e.java_options.as_ref(),
-            labels: &e.labels,
-            annotations: &e.annotations,
-            env_secret_key_refs: &e.env_secret_key_refs,
-            template_set: e.template.is_some(),
-        }
-    }
-}
-
 fn pod_confs(
     c: &mut Confs,
     app: &SparkApplication,
@@ -248,15 +194,15 @@ fn pod_confs(
 ) -> Result<(), RenderError> {
     let spec = &app.spec;
     let p = match role {
-        Role::Driver => PodConf::driver(&spec.driver),
-        Role::Executor => PodConf::executor(&spec.executor),
+        Role::Driver => spec.driver.view(),
+        Role::Executor => spec.executor.view(),
     };
     let r = role.conf_word();
     let label = |k: &str| format!("spark.kubernetes.{r}.label.{k}");
     c.set(label(labels::APP_NAME), name);
     c.set(label(labels::LAUNCHED_BY), "true");
     // kubeflow marks pods for its webhook; sparkplane has none, but tools select on it.
-    if !p.template_set {
+    if p.template.is_none() {
         c.set(label(labels::MUTATED_BY), "true");
     }
     c.set(label(labels::SUBMISSION_ID), submission_id);
