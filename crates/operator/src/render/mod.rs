@@ -14,6 +14,9 @@ pub mod submit_args;
 pub mod templates;
 pub mod ui;
 
+#[cfg(test)]
+mod fixtures;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Service};

@@ -75,13 +75,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn app(spec: Value) -> SparkApplication {
-        let mut v = json!({
-            "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-            "metadata": {"name": "test-app", "namespace": "default", "uid": "u1"},
-            "spec": {"type": "Scala", "sparkVersion": "4.0.0", "driver": {}, "executor": {}}
-        });
-        sparkplane_kube_double::merge_patch(&mut v["spec"], &spec);
-        serde_json::from_value(v).unwrap()
+        crate::render::fixtures::app("test-app", &spec)
     }
 
     /// kubeflow's `driver_pdb_test.go`: only `true` makes a budget; it is named as the

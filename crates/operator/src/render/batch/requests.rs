@@ -128,9 +128,20 @@ mod tests {
     use serde_json::json;
 
     fn spec(extra: serde_json::Value) -> SparkApplicationSpec {
-        let mut v = json!({"type": "Scala", "sparkVersion": "4.0.0", "driver": {}, "executor": {}});
-        sparkplane_kube_double::merge_patch(&mut v, &extra);
-        serde_json::from_value(v).unwrap()
+        crate::render::fixtures::spec(&extra)
+    }
+
+    /// Asserts each case's reservation.
+    fn check(cases: &[Case]) {
+        for (name, extra, want) in cases {
+            let got =
+                text(&reserved(&spec(extra.clone())).unwrap_or_else(|e| panic!("{name}: {e}")));
+            let want: BTreeMap<String, String> = want
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
     }
 
     fn text(r: &Resources) -> BTreeMap<String, String> {
@@ -237,15 +248,7 @@ mod tests {
                 &[("cpu", "2"), ("memory", "3968Mi")],
             ),
         ];
-        for (name, extra, want) in cases {
-            let got =
-                text(&reserved(&spec(extra.clone())).unwrap_or_else(|e| panic!("{name}: {e}")));
-            let want: BTreeMap<String, String> = want
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            assert_eq!(got, want, "{name}");
-        }
+        check(cases);
     }
 
     /// Each sparkConf key counts when its spec field is not set, and the spec field wins
@@ -357,15 +360,7 @@ mod tests {
                 &[("cpu", "2"), ("memory", "4224Mi")],
             ),
         ];
-        for (name, extra, want) in cases {
-            let got =
-                text(&reserved(&spec(extra.clone())).unwrap_or_else(|e| panic!("{name}: {e}")));
-            let want: BTreeMap<String, String> = want
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            assert_eq!(got, want, "{name}");
-        }
+        check(cases);
     }
 
     #[test]

@@ -99,9 +99,7 @@ mod tests {
     use serde_json::json;
 
     fn spec(extra: serde_json::Value) -> SparkApplicationSpec {
-        let mut v = json!({"type": "Scala", "sparkVersion": "4.0.0", "driver": {}, "executor": {}});
-        sparkplane_kube_double::merge_patch(&mut v, &extra);
-        serde_json::from_value(v).unwrap()
+        crate::render::fixtures::spec(&extra)
     }
 
     /// (name, spec, driver MiB, executor MiB). With nothing set a pod is 1024 MiB plus

@@ -81,15 +81,11 @@ mod tests {
     use serde_json::{json, Value};
 
     fn app(spec: Value) -> SparkApplication {
-        let mut v = json!({
-            "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-            "metadata": {"name": "test-app", "namespace": "default", "uid": "u1"},
-            "spec": {"type": "Scala", "mode": "cluster", "sparkVersion": "4.0.0",
-                     "driver": {"cores": 1, "memory": "2g"},
-                     "executor": {"instances": 2, "cores": 1, "memory": "1g"}}
-        });
-        sparkplane_kube_double::merge_patch(&mut v["spec"], &spec);
-        serde_json::from_value(v).unwrap()
+        let mut s = json!({"mode": "cluster",
+                           "driver": {"cores": 1, "memory": "2g"},
+                           "executor": {"instances": 2, "cores": 1, "memory": "1g"}});
+        sparkplane_kube_double::merge_patch(&mut s, &spec);
+        crate::render::fixtures::app("test-app", &s)
     }
 
     /// kubeflow's volcano `TestSchedule` cluster-mode cases, and its rule for a driver that

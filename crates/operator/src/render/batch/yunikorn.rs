@@ -117,13 +117,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn app(spec: Value) -> SparkApplication {
-        let mut v = json!({
-            "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
-            "metadata": {"name": "pi", "namespace": "default"},
-            "spec": {"type": "Scala", "sparkVersion": "4.0.0", "driver": {}, "executor": {}}
-        });
-        sparkplane_kube_double::merge_patch(&mut v["spec"], &spec);
-        serde_json::from_value(v).unwrap()
+        crate::render::fixtures::app("pi", &spec)
     }
 
     fn group(name: &str, n: i32, cpu: &str, memory: &str) -> Value {
