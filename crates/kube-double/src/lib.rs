@@ -10,8 +10,11 @@
 //!
 //! It does not validate objects against schemas (tests run `kubernetes-validate` for that),
 //! run controllers or kubelets, or implement field ownership: server-side apply is a JSON
-//! merge of the applied configuration.
+//! merge of the applied configuration. Tests play the kubelet where a client needs one: they
+//! set pod statuses, the text of pod logs, and what listens on a pod's ports for port-forward
+//! (the WebSocket `v4.channel.k8s.io` protocol of `kubectl port-forward` and kube-rs).
 
+mod portforward;
 mod route;
 mod selector;
 mod server;
@@ -71,9 +74,23 @@ impl KubeDouble {
             .name("kube-double".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let app = axum::Router::new().fallback(move |method, uri, headers, body| {
-                        server::handle(app_shared.clone(), method, uri, headers, body)
-                    });
+                    let forward_shared = app_shared.clone();
+                    let app = axum::Router::new()
+                        .route(
+                            "/api/v1/namespaces/{ns}/pods/{name}/portforward",
+                            axum::routing::any(move |method, uri, headers, upgrade| {
+                                portforward::handle(
+                                    forward_shared.clone(),
+                                    method,
+                                    uri,
+                                    headers,
+                                    upgrade,
+                                )
+                            }),
+                        )
+                        .fallback(move |method, uri, headers, body| {
+                            server::handle(app_shared.clone(), method, uri, headers, body)
+                        });
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
@@ -131,6 +148,13 @@ impl KubeDouble {
     /// Plays the kubelet: what `GET <pod path>/log` returns for a pod.
     pub fn set_log(&self, pod_path: &str, text: &str) {
         self.shared.set_log(pod_path, text);
+    }
+
+    /// Plays the kubelet: connections port-forwarded to `port` of the pod at `pod_path`
+    /// (`/api/v1/namespaces/ns/pods/name`) go to `target`, a server the test runs on loopback.
+    /// Without a target, forwarding to the port fails as it does when nothing listens on it.
+    pub fn set_port_target(&self, pod_path: &str, port: u16, target: SocketAddr) {
+        self.shared.port_targets.set(pod_path, port, target);
     }
 
     /// Drops every fault not yet spent.

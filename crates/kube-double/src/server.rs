@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
+use crate::portforward::Targets;
 use crate::route::{kind_of, Route};
 use crate::selector::{field, label, Selector};
 use crate::store::{ApiError, Event, EventType, PatchKind, Store};
@@ -57,6 +58,7 @@ pub struct Fault {
 pub(crate) struct Shared {
     faults: Mutex<Vec<Fault>>,
     logs: Mutex<HashMap<String, String>>,
+    pub(crate) port_targets: Targets,
     store: Mutex<Store>,
     requests: Mutex<Vec<RecordedRequest>>,
     events: broadcast::Sender<Event>,
@@ -90,6 +92,7 @@ impl Shared {
         Arc::new(Shared {
             faults: Mutex::new(Vec::new()),
             logs: Mutex::new(HashMap::new()),
+            port_targets: Targets::default(),
             store: Mutex::new(Store::default()),
             requests: Mutex::new(Vec::new()),
             events,
@@ -135,7 +138,8 @@ fn reply(code: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-fn error(e: &ApiError) -> Response {
+/// An API error as the API server answers it: its code and a `Status` body.
+pub(crate) fn error(e: &ApiError) -> Response {
     reply(
         StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &e.status(),
@@ -153,15 +157,16 @@ fn selectors(q: &HashMap<String, String>) -> Result<(Selector, Selector), ApiErr
     Ok((parse("labelSelector")?, parse("fieldSelector")?))
 }
 
-pub(crate) async fn handle(
-    shared: Arc<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    let query: HashMap<String, String> = uri
-        .query()
+/// A request the double accepted: recorded, and past any injected fault.
+pub(crate) struct Admitted {
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Value,
+}
+
+/// The query parameters in order, decoded; repeated keys stay repeated (`ports=1&ports=2`).
+pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query()
         .map(|q| {
             q.split('&')
                 .map(|kv| {
@@ -170,7 +175,19 @@ pub(crate) async fn handle(
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Records a request and applies the first matching fault; `Err` is the answer to send
+/// instead of the normal one (a bad body or an injected error code).
+pub(crate) async fn admit(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Admitted, Response> {
+    let query: HashMap<String, String> = query_pairs(uri).into_iter().collect();
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -179,10 +196,7 @@ pub(crate) async fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = match parse_body(&bytes) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
+    let body = parse_body(bytes).map_err(|e| error(&e))?;
     let recorded = RecordedRequest {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -227,13 +241,35 @@ pub(crate) async fn handle(
                 504 => "Timeout",
                 _ => "Injected",
             };
-            return error(&ApiError {
+            return Err(error(&ApiError {
                 code,
                 reason,
                 message: format!("injected fault: {code}"),
-            });
+            }));
         }
     }
+    Ok(Admitted {
+        query,
+        content_type,
+        body,
+    })
+}
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let Admitted {
+        query,
+        content_type,
+        body,
+    } = match admit(&shared, &method, &uri, &headers, &bytes).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
 
     let Some(route) = Route::parse(uri.path()) else {
         return discovery(uri.path());

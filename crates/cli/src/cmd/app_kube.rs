@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use anyhow::Context;
 use futures::{AsyncBufReadExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1::Event;
@@ -168,9 +169,19 @@ async fn driver_pod(apps: &Api<DynamicObject>, ns: &str, name: &str) -> anyhow::
     let Some(obj) = get(apps, name).await? else {
         return Err(not_found(ns, name));
     };
-    status_of(&obj)
-        .driver_info
-        .pod_name
+    pod_name_of(&obj, ns, name)
+}
+
+/// The application's driver pod, as its status names it.
+fn pod_name_of(obj: &DynamicObject, ns: &str, name: &str) -> anyhow::Result<String> {
+    // Only this field, not the whole typed status: a status the typed reader cannot load
+    // (written by another operator version, with a state this one does not know) still names
+    // its driver, and the typed reader would then report none.
+    obj.data
+        .pointer("/status/driverInfo/podName")
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
         .ok_or_else(|| anyhow::anyhow!("sparkapplication {ns}/{name} has no driver pod yet"))
 }
 
@@ -224,6 +235,18 @@ async fn events(client: &kube::Client, ns: &str, name: &str) -> anyhow::Result<u
     Ok(0)
 }
 
+/// The port the driver's Spark UI listens on: `spark.ui.port` of the application's
+/// `sparkConf`, else Spark's default, read as the operator reads it for the UI Service.
+fn ui_port_of(obj: &DynamicObject) -> u16 {
+    // 4040 fits in a u16; the operator keeps the port as a Kubernetes i32.
+    const DEFAULT: u16 = sparkplane_operator::render::ui::DEFAULT_UI_PORT as u16;
+    obj.data
+        .pointer("/spec/sparkConf/spark.ui.port")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(DEFAULT)
+}
+
 async fn ui(
     apps: &Api<DynamicObject>,
     client: &kube::Client,
@@ -231,31 +254,81 @@ async fn ui(
     name: &str,
     port: u16,
 ) -> anyhow::Result<u8> {
-    let pod = driver_pod(apps, ns, name).await?;
+    let Some(app) = get(apps, name).await? else {
+        return Err(not_found(ns, name));
+    };
+    let pod = pod_name_of(&app, ns, name)?;
+    let ui_port = ui_port_of(&app);
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // As kubectl port-forward does: say now that the UI is unreachable, rather than on every
+    // connection the browser makes.
+    let phase = match pods.get_opt(&pod).await? {
+        Some(p) => p.status.and_then(|s| s.phase).unwrap_or_default(),
+        None => anyhow::bail!("sparkapplication {ns}/{name}: driver pod {pod} not found"),
+    };
+    if phase != "Running" {
+        let phase = if phase.is_empty() { "unknown" } else { &phase };
+        anyhow::bail!(
+            "sparkapplication {ns}/{name}: driver pod {pod} is not running (phase {phase})"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| {
+            format!("sparkapplication {ns}/{name}: cannot listen on 127.0.0.1:{port}")
+        })?;
+    let local = listener.local_addr()?;
     eprintln!(
-        "Spark UI of {ns}/{name} on http://127.0.0.1:{port} (driver pod {pod}); Ctrl-C stops"
+        "Spark UI of {ns}/{name} on http://{local} (driver pod {pod}, port {ui_port}); \
+         Ctrl-C stops"
     );
+    // One listener for the whole run: a Ctrl-C between two accepts is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
-        let (mut conn, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            _ = tokio::signal::ctrl_c() => return Ok(0),
-        };
-        let pods = pods.clone();
-        let pod = pod.clone();
-        tokio::spawn(async move {
-            let forwarded = async {
-                let mut pf = pods.portforward(&pod, &[4040]).await?;
-                let mut upstream = pf
-                    .take_stream(4040)
-                    .ok_or_else(|| anyhow::anyhow!("no stream for port 4040"))?;
-                tokio::io::copy_bidirectional(&mut conn, &mut upstream).await?;
-                anyhow::Ok(())
-            };
-            if let Err(e) = forwarded.await {
-                eprintln!("warning: forwarding to {pod}: {e}");
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            stop = &mut ctrl_c => {
+                stop.context("cannot listen for Ctrl-C")?;
+                return Ok(0);
             }
-        });
+        };
+        match accepted {
+            // Each connection gets a port-forward of its own (a browser opens several), and
+            // its failure is only its own.
+            Ok((conn, _)) => {
+                tokio::spawn(forward(pods.clone(), pod.clone(), ui_port, conn));
+            }
+            Err(e) => {
+                // A connection reset before it was accepted, or no file descriptor left for
+                // now: neither stops the others. The pause keeps the latter from spinning.
+                eprintln!("warning: accepting a connection on {local}: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Copies one local connection to and from the driver's UI port until either side is done,
+/// or the kubelet reports the port unusable.
+async fn forward(pods: Api<Pod>, pod: String, port: u16, mut conn: tokio::net::TcpStream) {
+    let forwarded = async {
+        let mut pf = pods.portforward(&pod, &[port]).await?;
+        let (Some(mut upstream), Some(refused)) = (pf.take_stream(port), pf.take_error(port))
+        else {
+            // Portforwarder holds a stream and an error for each port it was asked for.
+            anyhow::bail!("no stream for port {port}");
+        };
+        tokio::select! {
+            copied = tokio::io::copy_bidirectional(&mut conn, &mut upstream) => {
+                copied?;
+            }
+            // `None` only says the forward ended; the copy sees that itself.
+            Some(message) = refused => anyhow::bail!("{message}"),
+        }
+        anyhow::Ok(())
+    };
+    if let Err(e) = forwarded.await {
+        eprintln!("warning: forwarding a connection to port {port} of driver pod {pod}: {e}");
     }
 }
