@@ -298,6 +298,10 @@ pub struct OperatorArgs {
     /// Time to live, in seconds, of terminated applications that set none.
     #[arg(long)]
     pub default_ttl: Option<u64>,
+    /// Fail applications that would exceed a ResourceQuota of their namespace (driver and
+    /// initial executors, plus what the quota has used) instead of submitting them.
+    #[arg(long)]
+    pub enable_resource_quota_enforcement: bool,
     /// The UI settings.
     #[command(flatten)]
     pub ui: UiArgs,

@@ -44,18 +44,22 @@ impl Operator {
         settings: Settings,
         ui: sparkplane_operator::render::UiOptions,
     ) -> Operator {
-        let metrics = Arc::new(Metrics::new());
-        let client = client::client(Some(&double.url()), Some(metrics.clone()))
-            .await
-            .unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shutdown = stopped.map(|_| ()).shared();
         let config = Config {
             namespaces: vec![NS.into()],
             lifecycle: settings,
             ui,
             ..Config::default()
         };
+        Self::start_config(double, config).await
+    }
+
+    async fn start_config(double: &KubeDouble, config: Config) -> Operator {
+        let metrics = Arc::new(Metrics::new());
+        let client = client::client(Some(&double.url()), Some(metrics.clone()))
+            .await
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = stopped.map(|_| ()).shared();
         let m = metrics.clone();
         let task = tokio::spawn(async move {
             controller::run(
@@ -315,6 +319,11 @@ async fn an_application_runs_through_its_states_to_completed() {
     }
     // One driver pod (the other POST is the test's executor).
     assert_eq!(pod_posts(&double), 2);
+    // Without ResourceQuota enforcement the quotas are never read.
+    assert!(!double
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("resourcequotas")));
     assert_rbac_allows_every_call(&double);
     let text = op.metrics.encode();
     assert!(
@@ -375,6 +384,7 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
             && r.method == "PATCH"
             || resource == "scheduledsparkapplications" && r.method == "POST"
             || resource == "namespaces" && r.method == "POST"
+            || resource == "resourcequotas" && r.method == "POST"
             || resource == "sparkapplications"
                 && r.method == "POST"
                 && r.body["metadata"]["labels"]
@@ -1027,4 +1037,101 @@ async fn an_unknown_batch_scheduler_fails_naming_the_field() {
         "{message}"
     );
     assert_eq!(pod_posts(&double), 0);
+}
+
+/// With `--enable-resource-quota-enforcement`: an application that fits the namespace's
+/// ResourceQuota runs; one that would exceed it ends FAILED naming the quota, with no
+/// driver created; once its spec fits, it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_quotas_fail_applications_that_would_exceed_them() {
+    let double = KubeDouble::start().unwrap();
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let quotas: Api<k8s_openapi::api::core::v1::ResourceQuota> = Api::namespaced(client, NS);
+    let quota = |name: &str, spec: Value| {
+        serde_json::from_value::<k8s_openapi::api::core::v1::ResourceQuota>(
+            json!({"metadata": {"name": name, "namespace": NS}, "spec": spec}),
+        )
+        .unwrap()
+    };
+    let hard = json!({"requests.cpu": "10", "limits.memory": "20Gi", "pods": "100"});
+    quotas
+        .create(
+            &PostParams::default(),
+            &quota("compute", json!({"hard": hard})),
+        )
+        .await
+        .unwrap();
+    // Plays the quota controller: 7 of 10 CPUs are taken.
+    double
+        .set_status(
+            &format!("/api/v1/namespaces/{NS}/resourcequotas/compute"),
+            json!({"hard": hard, "used": {"requests.cpu": "7", "limits.memory": "1Gi", "pods": "7"}}),
+        )
+        .unwrap();
+    // A scoped quota is skipped, as kubeflow skips it.
+    quotas
+        .create(
+            &PostParams::default(),
+            &quota(
+                "best-effort",
+                json!({"hard": {"requests.cpu": "0"}, "scopes": ["NotBestEffort"]}),
+            ),
+        )
+        .await
+        .unwrap();
+    let _op = Operator::start_config(
+        &double,
+        Config {
+            namespaces: vec![NS.into()],
+            lifecycle: fast(),
+            resource_quota_enforcement: true,
+            ..Config::default()
+        },
+    )
+    .await;
+    // The driver and two executors of one core each: 3 + 7 = 10 fits.
+    create(&double, &manifest("fits", json!({}))).await;
+    // Three executors: 4 + 7 > 10.
+    create(
+        &double,
+        &manifest("big", json!({"executor": {"instances": 3}})),
+    )
+    .await;
+    let big = wait_state(&double, "big", "FAILED").await;
+    assert_eq!(
+        big["status"]["applicationState"]["errorMessage"],
+        "exceeds ResourceQuota compute in jobs: requests.cpu 4 requested, 7 of 10 used"
+    );
+    assert_eq!(condition(&big, "Terminated").as_deref(), Some("True"));
+    assert!(big["status"].get("submissionID").is_none(), "{big:#}");
+    wait_submitted(&double, "fits").await;
+    assert!(double.object(&pod_path("big-driver")).is_none());
+    assert_eq!(pod_posts(&double), 1, "the driver of fits only");
+    // The Event follows the status write.
+    let warned = || {
+        double.requests().iter().any(|r| {
+            r.method == "POST"
+                && r.path.contains("/events")
+                && r.body["type"] == "Warning"
+                && r.body["reason"] == "SparkApplicationFailed"
+                && r.body["note"]
+                    .as_str()
+                    .is_some_and(|n| n.contains("exceeds ResourceQuota compute"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !warned() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        warned(),
+        "no Warning event naming the quota: {:?}",
+        events(&double)
+    );
+    // A spec change is checked again, as kubeflow's webhook checks updates: two executors
+    // fit.
+    patch_spec(&double, "big", json!({"executor": {"instances": 2}})).await;
+    wait_submitted(&double, "big").await;
+    assert!(double.object(&pod_path("big-driver")).is_some());
+    assert_rbac_allows_every_call(&double);
 }

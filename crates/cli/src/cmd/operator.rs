@@ -61,6 +61,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
         status_workers: args.status_workers,
         submit_workers: args.submit_workers,
         reporter: "sparkplane-operator".into(),
+        resource_quota_enforcement: args.enable_resource_quota_enforcement,
     };
     if let Some(lease) = &args.leader_election_lease {
         let (ns, name) = lease.split_once('/').ok_or_else(|| {

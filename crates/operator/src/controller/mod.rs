@@ -55,6 +55,9 @@ pub struct Config {
     pub submit_workers: usize,
     /// The name Events are reported under.
     pub reporter: String,
+    /// Fail applications that would exceed a ResourceQuota of their namespace before they
+    /// are submitted (kubeflow's `--enable-resource-quota-enforcement`).
+    pub resource_quota_enforcement: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             status_workers: 16,
             submit_workers: 16,
             reporter: "sparkplane-operator".into(),
+            resource_quota_enforcement: false,
         }
     }
 }

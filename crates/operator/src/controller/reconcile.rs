@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, ResourceQuota};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, DynamicObject};
+use kube::api::{DeleteParams, DynamicObject, ListParams};
 use kube::runtime::controller::Action as Requeue;
 use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
@@ -17,6 +17,7 @@ use super::index::Kept;
 use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
 use crate::error::OperatorError;
 use crate::lifecycle::pod::PodSummary;
+use crate::lifecycle::quota::{self, QuotaError};
 use crate::lifecycle::{conditions, decide, Action, Driver, Executor, Input};
 use crate::metrics::TransitionLabels;
 use crate::render::labels;
@@ -78,14 +79,29 @@ pub async fn reconcile(
             | State::Unknown
     );
     let run_objects_gone = !needs_gone_check || objects::driver_pods(&ctx, &app).is_empty();
-    let decision = decide(&Input {
+    let input = Input {
         app: &app,
         driver,
         executors,
         run_objects_gone,
         now: Timestamp::now(),
         settings: &ctx.config.lifecycle,
-    });
+        refusal: None,
+    };
+    let mut decision = decide(&input);
+    // The quotas are read only when a submission waits for admission, so enforcement costs
+    // one list per new run, not one per reconcile.
+    let refusal = if ctx.config.resource_quota_enforcement && decision.needs_admission() {
+        quota_refusal(&ctx, &app, &ns).await?
+    } else {
+        None
+    };
+    if let Some(reason) = &refusal {
+        decision = decide(&Input {
+            refusal: Some(reason),
+            ..input
+        });
+    }
     if decision.status != before {
         status::replace(&api, &obj, &decision.status).await?;
     }
@@ -97,6 +113,7 @@ pub async fn reconcile(
             Action::Submit {
                 submission_id,
                 attempt,
+                admit: _,
             } => {
                 let mut next = app.clone();
                 next.status = Some(decision.status.clone());
@@ -125,6 +142,28 @@ pub async fn reconcile(
         None => RESYNC,
     };
     Ok(Requeue::requeue(after))
+}
+
+/// Why `app` may not start a run under the ResourceQuotas of `ns`, if it may not.
+async fn quota_refusal(
+    ctx: &Context,
+    app: &SparkApplication,
+    ns: &str,
+) -> Result<Option<String>, OperatorError> {
+    let api: Api<ResourceQuota> = Api::namespaced(ctx.client.clone(), ns);
+    let quotas = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| OperatorError::kube(format!("list ResourceQuotas in {ns}"), e))?;
+    match quota::check(app, &quotas.items) {
+        Ok(()) => Ok(None),
+        Err(e @ (QuotaError::Exceeded(_) | QuotaError::Unreadable { .. })) => {
+            Ok(Some(e.to_string()))
+        }
+        // Rendering reads the same settings and fails the submission naming the field, as
+        // it does without enforcement.
+        Err(QuotaError::Usage(_)) => Ok(None),
+    }
 }
 
 /// Reads the driver: from the cache, and when the cache has none, from the API, so that a

@@ -13,11 +13,15 @@
 //! - a driver whose image cannot be pulled, or that no node can take, fails after a
 //!   timeout with the reason, instead of waiting in `SUBMITTED` forever;
 //! - retries back off exponentially up to a cap;
-//! - executor state is bounded.
+//! - executor state is bounded;
+//! - with ResourceQuota enforcement, an application that would exceed a quota ends
+//!   `FAILED` before its submission (kubeflow's webhook denies it instead; module
+//!   [`quota`]).
 
 pub mod backoff;
 pub mod conditions;
 pub mod pod;
+pub mod quota;
 
 #[cfg(test)]
 mod tests;
@@ -105,6 +109,10 @@ pub struct Input<'a> {
     pub now: Timestamp,
     /// The operator's settings.
     pub settings: &'a Settings,
+    /// Why the application may not start a submission that needs admission (the
+    /// ResourceQuota it would exceed), found by the shell after a first decision asked for
+    /// one ([`Decision::needs_admission`]).
+    pub refusal: Option<&'a str>,
 }
 
 /// An action for the shell.
@@ -117,6 +125,11 @@ pub enum Action {
         submission_id: String,
         /// The attempt number, from 1.
         attempt: u32,
+        /// Whether the submission runs a spec not admitted yet: the first run, the rerun
+        /// after a spec change, or a resume. kubeflow's webhook checks ResourceQuotas when
+        /// an application is created and when its spec changes (`suspend` included); reruns
+        /// by the restart policy are not checked there, and are not here.
+        admit: bool,
     },
     /// Delete the driver pods, UI Services and Ingresses of every submission.
     DeleteRunObjects,
@@ -153,6 +166,16 @@ pub struct Decision {
     pub requeue_after: Option<Duration>,
     /// The state change, if any.
     pub transition: Option<Transition>,
+}
+
+impl Decision {
+    /// Whether a submission waits for admission: the shell checks the ResourceQuotas, and
+    /// decides again with [`Input::refusal`] set when the application would exceed one.
+    pub fn needs_admission(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| matches!(a, Action::Submit { admit: true, .. }))
+    }
 }
 
 /// Digest of the spec fields whose change reruns the application: all but `suspend` and
@@ -260,8 +283,13 @@ impl Builder<'_> {
         );
     }
 
-    /// Starts submission number `sequence + 1`.
-    fn submit(&mut self) {
+    /// Starts submission number `sequence + 1`, or, when it needs admission and the shell
+    /// found a reason to refuse it, ends the application `FAILED` with that reason.
+    fn submit(&mut self, admit: bool) {
+        if let (true, Some(reason)) = (admit, self.input.refusal) {
+            self.refuse(reason);
+            return;
+        }
         let uid = self.input.app.metadata.uid.clone().unwrap_or_default();
         let n = sequence(self.status.submission_id.as_deref()) + 1;
         let submission_id = format!("{uid}-{n}");
@@ -286,7 +314,28 @@ impl Builder<'_> {
         self.actions.push(Action::Submit {
             submission_id,
             attempt: n,
+            admit,
         });
+    }
+
+    /// Ends the application `FAILED` without submitting it: what kubeflow's webhook would
+    /// have denied. Nothing of an earlier run is left (a rerun or resume tore it down), so
+    /// its driver and executors are forgotten.
+    fn refuse(&mut self, reason: &str) {
+        self.status.driver_info = Default::default();
+        self.status.executor_state.clear();
+        self.status.spark_application_id = None;
+        conditions::remove(&mut self.status.conditions, conditions::SUBMITTED);
+        conditions::remove(&mut self.status.conditions, conditions::IMAGE_PULL_FAILING);
+        self.status.termination_time = None;
+        self.terminate(State::Failed, Some(reason.to_string()));
+        // terminate() names the condition after the state; this says why.
+        self.condition(
+            conditions::TERMINATED,
+            true,
+            "ResourceQuotaExceeded",
+            reason.to_string(),
+        );
     }
 
     fn terminate(&mut self, to: State, message: Option<String>) {
@@ -564,7 +613,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     b.tear_down_then(State::Suspended);
                 }
             }
-            State::New => b.submit(),
+            State::New => b.submit(true),
             State::Submitted | State::Running | State::Unknown => {
                 if from == State::Submitted
                     && !conditions::is_true(&b.status.conditions, conditions::SUBMITTED)
@@ -573,9 +622,11 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     // the driver: create it now, with the same names.
                     let submission_id = b.status.submission_id.clone().unwrap_or_default();
                     let attempt = sequence(Some(&submission_id));
+                    // Admitted, if it needed to be, before the status recorded it.
                     b.actions.push(Action::Submit {
                         submission_id,
                         attempt,
+                        admit: false,
                     });
                 } else {
                     b.observe_driver();
@@ -616,7 +667,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     );
                     let from_time = b.status.last_submission_attempt_time.clone();
                     if b.waited(from_time.as_ref(), delay) {
-                        b.submit();
+                        b.submit(false);
                     }
                 } else {
                     let m = b.status.application_state.error_message.clone();
@@ -625,8 +676,11 @@ pub fn decide(input: &Input<'_>) -> Decision {
             }
             State::PendingRerun => {
                 if input.run_objects_gone {
+                    // A spec change resets the execution attempts; a rerun by the restart
+                    // policy follows at least one execution.
+                    let after_spec_change = b.status.execution_attempts == 0;
                     b.status.submission_attempts = 0;
-                    b.submit();
+                    b.submit(after_spec_change);
                 } else {
                     b.tear_down_then(State::PendingRerun);
                 }
@@ -638,7 +692,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     b.set_state(State::Resuming, None);
                 }
             }
-            State::Resuming => b.submit(),
+            State::Resuming => b.submit(true),
             State::Completed | State::Failed => {
                 b.clean_up();
                 b.ttl();

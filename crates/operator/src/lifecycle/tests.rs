@@ -85,6 +85,7 @@ fn run_with(a: &SparkApplication, driver: Driver, now: i64, gone: bool, s: &Sett
         run_objects_gone: gone,
         now: t(now),
         settings: s,
+        refusal: None,
     })
 }
 
@@ -97,7 +98,8 @@ fn a_new_application_is_recorded_as_submitted_before_anything_is_created() {
         d.actions,
         vec![Action::Submit {
             submission_id: "u1-1".into(),
-            attempt: 1
+            attempt: 1,
+            admit: true,
         }]
     );
     assert!(!conditions::is_true(
@@ -119,7 +121,8 @@ fn a_submission_interrupted_by_a_restart_is_completed_with_the_same_id() {
         d.actions,
         vec![Action::Submit {
             submission_id: "u1-1".into(),
-            attempt: 1
+            attempt: 1,
+            admit: false,
         }]
     );
     assert_eq!(d.status.submission_attempts, 1, "not a new attempt");
@@ -280,7 +283,8 @@ fn a_rerun_gets_the_next_submission_and_its_own_driver_name() {
         d.actions,
         vec![Action::Submit {
             submission_id: "u1-2".into(),
-            attempt: 2
+            attempt: 2,
+            admit: false,
         }]
     );
     assert_eq!(d.status.execution_attempts, 2);
@@ -485,6 +489,7 @@ fn executor_state_is_bounded() {
         run_objects_gone: true,
         now: t(1),
         settings: &settings,
+        refusal: None,
     });
     assert_eq!(d.status.executor_state.len(), 10);
     assert_eq!(
@@ -566,4 +571,108 @@ fn terminated_applications_drop_their_budget_and_pod_group() {
         let d = run(&at(*state, spec), Driver::NotLooked, 200);
         assert_eq!(&d.actions, want, "{what}");
     }
+}
+
+fn refused(a: &SparkApplication, now: i64, reason: &str) -> Decision {
+    decide(&Input {
+        app: a,
+        driver: Driver::NotLooked,
+        executors: vec![],
+        run_objects_gone: true,
+        now: t(now),
+        settings: &Settings::default(),
+        refusal: Some(reason),
+    })
+}
+
+/// Which submissions ask for admission: those kubeflow's webhook would check (creation and
+/// spec changes, `suspend` included), not the restart policy's reruns or retries.
+#[test]
+fn submissions_of_a_spec_not_admitted_yet_need_admission() {
+    let pending_rerun = |executions: i32| {
+        with_status(app(""), |st| {
+            submitted(st, 0, true);
+            st.application_state.state = S::PendingRerun;
+            st.execution_attempts = executions;
+        })
+    };
+    let resuming = with_status(app(""), |st| {
+        submitted(st, 0, true);
+        st.application_state.state = S::Resuming;
+    });
+    let retry = with_status(
+        app("  restartPolicy:\n    type: OnFailure\n    onSubmissionFailureRetries: 3\n"),
+        |st| {
+            submitted(st, 0, false);
+            st.application_state.state = S::SubmissionFailed;
+        },
+    );
+    let interrupted = with_status(app(""), |st| submitted(st, 0, false));
+    let cases: [(&str, SparkApplication, bool); 6] = [
+        ("new", app(""), true),
+        ("rerun after a spec change", pending_rerun(0), true),
+        ("resume", resuming, true),
+        ("rerun by the restart policy", pending_rerun(1), false),
+        ("retry after a submission failure", retry, false),
+        ("interrupted submission", interrupted, false),
+    ];
+    for (name, a, want) in cases {
+        let d = run(&a, Driver::NotLooked, 1000);
+        assert!(
+            d.actions.iter().any(|x| matches!(x, Action::Submit { .. })),
+            "{name}: {:?}",
+            d.actions
+        );
+        assert_eq!(d.needs_admission(), want, "{name}");
+        // A refusal ends in FAILED only what needs admission; the rest submits as before.
+        let r = refused(
+            &a,
+            1000,
+            "exceeds ResourceQuota q in ns: cpu 2 requested, 0 of 1 used",
+        );
+        let state = r.status.application_state.state;
+        assert_eq!(state == S::Failed, want, "{name}: {state}");
+        assert_eq!(r.actions.is_empty(), want, "{name}: {:?}", r.actions);
+    }
+}
+
+#[test]
+fn a_refused_application_fails_with_the_reason_and_reruns_on_a_spec_change() {
+    let reason = "exceeds ResourceQuota compute in ns: requests.cpu 3 requested, 9 of 10 used";
+    let mut a = app("");
+    let d = refused(&a, 5, reason);
+    assert_eq!(d.status.application_state.state, S::Failed);
+    assert_eq!(
+        d.status.application_state.error_message.as_deref(),
+        Some(reason)
+    );
+    assert!(d.actions.is_empty());
+    assert_eq!(d.status.submission_id, None, "nothing was submitted");
+    assert_eq!(d.status.termination_time, Some(Time(t(5))));
+    let c = conditions::get(&d.status.conditions, conditions::TERMINATED).unwrap();
+    assert_eq!(
+        (c.reason.as_str(), c.message.as_str()),
+        ("ResourceQuotaExceeded", reason)
+    );
+    assert!(conditions::get(&d.status.conditions, conditions::SUBMITTED).is_none());
+    let t = d.transition.clone().unwrap();
+    assert_eq!((t.from, t.to, t.warning), (S::New, S::Failed, true));
+    assert_eq!(t.reason, "SparkApplicationFailed");
+    assert_eq!(t.message, format!("FAILED: {reason}"));
+    assert_eq!(d.status.observed_spec_hash, Some(spec_hash(&a.spec)));
+    // Failed stays failed while the spec is the same.
+    a.status = Some(d.status);
+    assert_eq!(
+        run(&a, Driver::NotLooked, 6).status.application_state.state,
+        S::Failed
+    );
+    // A smaller spec reruns, and its submission asks for admission again.
+    a.spec.executor.instances = Some(1);
+    let d = run(&a, Driver::NotLooked, 7);
+    assert_eq!(d.status.application_state.state, S::PendingRerun);
+    a.status = Some(d.status);
+    let d = run(&a, Driver::NotLooked, 8);
+    assert_eq!(d.status.application_state.state, S::Submitted);
+    assert!(d.needs_admission());
+    assert_eq!(d.status.termination_time, None);
 }

@@ -4,6 +4,7 @@
 //! `batchSchedulerOptions.resources` read exactly as kubeflow's. Memory sums are whole MiB
 //! ([`Quantity::from_mib`]), printed the same way.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 /// How Go prints a quantity, taken from the suffix it was parsed with.
@@ -109,6 +110,12 @@ impl Quantity {
             nanos: if negative { -value } else { value },
             format,
         })
+    }
+
+    /// Compares the values, whatever the formats (Go's `Quantity.Cmp`): `1Gi` equals
+    /// `1024Mi`, `1` equals `1000m`.
+    pub fn cmp_value(&self, other: &Quantity) -> Ordering {
+        self.nanos.cmp(&other.nanos)
     }
 
     /// Adds `other`, keeping this quantity's format unless it is zero (Go's `Add`).
@@ -223,6 +230,26 @@ mod tests {
                 sum.add(Quantity::parse(p).unwrap());
             }
             assert_eq!(sum.to_string(), *want, "{parts:?}");
+        }
+    }
+
+    /// Values compare exactly across suffixes and formats, as Go's `Cmp`.
+    #[test]
+    fn compares_values_as_go() {
+        let cases: &[(&str, &str, Ordering)] = &[
+            ("1", "1000m", Ordering::Equal),
+            ("1Gi", "1024Mi", Ordering::Equal),
+            ("1G", "1Gi", Ordering::Less),
+            ("1001m", "1", Ordering::Greater),
+            ("999999999n", "1", Ordering::Less),
+            ("1e3", "1k", Ordering::Equal),
+            ("-1", "0", Ordering::Less),
+            ("2816Mi", "2.75Gi", Ordering::Equal),
+        ];
+        for (a, b, want) in cases {
+            let (qa, qb) = (Quantity::parse(a).unwrap(), Quantity::parse(b).unwrap());
+            assert_eq!(qa.cmp_value(&qb), *want, "{a} vs {b}");
+            assert_eq!(qb.cmp_value(&qa), want.reverse(), "{b} vs {a}");
         }
     }
 

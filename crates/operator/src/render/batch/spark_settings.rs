@@ -211,6 +211,20 @@ impl<'a> Pod<'a> {
         )
     }
 
+    /// `coreLimit`, else `spark.kubernetes.{driver,executor}.limit.cores`.
+    pub fn core_limit(&self) -> Option<Setting> {
+        let value = match self.role {
+            Role::Driver => &self.spec.driver.core_limit,
+            Role::Executor => &self.spec.executor.core_limit,
+        };
+        let r = self.role.conf_word();
+        self.field(
+            "coreLimit",
+            value.clone(),
+            &format!("spark.kubernetes.{r}.limit.cores"),
+        )
+    }
+
     /// The pod's CPU request as Spark writes it (`BasicDriverFeatureStep`,
     /// `BasicExecutorFeatureStep`): the request cores as written, else the cores, else 1.
     /// Also returned as a quantity, for sums.
