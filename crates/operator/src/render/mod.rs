@@ -286,3 +286,53 @@ fn builder_error(e: &sparkplane_submit::SubmitError) -> RenderError {
     };
     RenderError::field(path, message.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `executor.memoryLimit` reaches Spark as the executor overhead, in the driver's
+    /// `spark.properties`, and the PodGroup reserves the same executor memory.
+    #[test]
+    fn executor_memory_limit_renders_as_the_overhead() {
+        // Executor 1024 MiB with a 2Gi limit: overhead 2048 − 1024 = 1024 MiB, over the
+        // user's 512m. The PodGroup reserves the driver's 1024 + 384 = 1408 and one executor
+        // of 2048: 3456Mi.
+        let app = fixtures::app(
+            "limited",
+            &json!({"mainClass": "Main", "mainApplicationFile": "local:///app.jar", "image": "spark:4.0.0",
+                    "batchScheduler": "volcano",
+                    "executor": {"memoryLimit": "2Gi", "memoryOverhead": "512m",
+                                 "instances": 1}}),
+        );
+        let r = render(&app, &RenderOptions::default()).unwrap();
+        let props = r.driver.conf_map.data.as_ref().unwrap()["spark.properties"].clone();
+        let overheads: Vec<&str> = props
+            .lines()
+            .filter(|l| l.starts_with("spark.executor.memoryOverhead"))
+            .collect();
+        assert_eq!(
+            overheads,
+            ["spark.executor.memoryOverhead=1024m"],
+            "{props}"
+        );
+        // The limit itself is not put in the executor template, where Spark would drop it.
+        let template = serde_json::to_string(&r.driver.pod_template).unwrap();
+        assert!(!template.contains("2Gi"), "{template}");
+        let group = r.pod_group.unwrap();
+        assert_eq!(group.spec.min_resources["memory"], "3456Mi");
+    }
+
+    #[test]
+    fn executor_memory_limit_under_the_minimum_fails_the_render() {
+        let app = fixtures::app(
+            "limited",
+            &json!({"mainClass": "Main", "mainApplicationFile": "local:///app.jar", "image": "spark:4.0.0",
+                    "executor": {"memoryLimit": "1g"}}),
+        );
+        let e = render(&app, &RenderOptions::default()).unwrap_err();
+        assert_eq!(e.path, "spec.executor.memoryLimit");
+        assert!(e.message.contains("at least 1408Mi"), "{}", e.message);
+    }
+}

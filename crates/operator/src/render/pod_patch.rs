@@ -185,7 +185,11 @@ pub fn apply(
     if !ports.is_empty() {
         c.ports.get_or_insert_with(Vec::new).extend(ports);
     }
-    if let Some(limit) = p.memory_limit {
+    // Only the driver's: Spark's executor step replaces the executor container's memory
+    // limit with its request, so a limit here would never reach a pod and would only
+    // mislead whoever reads the template. `executor.memoryLimit` acts through the overhead
+    // instead (`batch::spark_memory::executor_memory`).
+    if let Some(limit) = p.memory_limit.filter(|_| role == Role::Driver) {
         let q = sparkplane_api::quantity::memory_limit_quantity(limit)
             .map_err(|e| RenderError::field(format!("{path}.memoryLimit"), e))?;
         c.resources

@@ -250,7 +250,18 @@ fn pod_confs(
     if let Some(v) = memory {
         c.set(format!("spark.{r}.memory"), v);
     }
-    if let Some(v) = p.memory_overhead {
+    // Spark sets an executor's memory limit to its request and ignores the template's, so
+    // `executor.memoryLimit` takes effect through the overhead (see
+    // `batch::spark_memory::executor_memory`). Set after sparkConf, it wins over
+    // `spark.executor.memoryOverhead` there; the minimum the limit was checked against
+    // already counted that overhead.
+    let derived = match role {
+        Role::Executor => super::batch::spark_memory::executor_memory(spec)?.overhead_for_limit,
+        Role::Driver => None,
+    };
+    if let Some(mib) = derived {
+        c.set(format!("spark.{r}.memoryOverhead"), format!("{mib}m"));
+    } else if let Some(v) = p.memory_overhead {
         c.set(format!("spark.{r}.memoryOverhead"), v);
     }
     if let Some(v) = p.service_account {

@@ -23,7 +23,7 @@ pub mod kube_scheduler;
 pub mod pod_group;
 pub mod quantity;
 pub mod requests;
-mod spark_memory;
+pub(crate) mod spark_memory;
 mod spark_settings;
 pub mod volcano;
 pub mod yunikorn;

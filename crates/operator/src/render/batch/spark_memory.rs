@@ -4,6 +4,9 @@
 //! PySpark memory (Python applications) and off-heap memory (when enabled). The arithmetic is
 //! the native builder's ([`sparkplane_submit::memory`]).
 //!
+//! An executor's `memoryLimit` replaces that sum, through the overhead Spark is given
+//! ([`executor_memory`]), so everything that counts executor memory sees the limit.
+//!
 //! Each setting is read from its spec field or else sparkConf ([`super::spark_settings`]),
 //! with Spark's grammar: a whole number with an optional case-insensitive suffix b, k, kb,
 //! m, mb, g, gb, t, tb, p or pb. A bare number is MiB for the memory, the overhead and
@@ -12,6 +15,7 @@
 //! sparkplane reads it as Spark does. Anything else (`1Gi`, `1.5g`) is refused, naming the
 //! field.
 
+use sparkplane_api::quantity::parse_memory_limit;
 use sparkplane_api::v1beta2::{SparkApplicationSpec, SparkApplicationType};
 use sparkplane_submit::memory::{default_overhead_factor, with_overhead_mib, MIN_OVERHEAD_MIB};
 
@@ -37,19 +41,27 @@ fn overhead_factor(spec: &SparkApplicationSpec, pod: &Pod) -> Result<f64, Render
     Ok(default_overhead_factor(configured, jvm))
 }
 
-/// The pod's memory plus its overhead, in MiB.
-fn memory_with_overhead(spec: &SparkApplicationSpec, pod: &Pod) -> Result<u64, RenderError> {
+/// The pod's memory and its overhead, in MiB, each as Spark works it out.
+fn memory_and_overhead(spec: &SparkApplicationSpec, pod: &Pod) -> Result<(u64, u64), RenderError> {
     let memory = match pod.memory() {
         Some(m) => m.mib()?,
         None => DEFAULT_MEMORY_MIB,
     };
     let overhead = pod.memory_overhead().map(|o| o.mib()).transpose()?;
-    Ok(with_overhead_mib(
+    // The native builder's arithmetic gives the sum; the overhead is what it added.
+    let total = with_overhead_mib(
         memory,
         overhead,
         overhead_factor(spec, pod)?,
         MIN_OVERHEAD_MIB,
-    ))
+    );
+    Ok((memory, total.saturating_sub(memory)))
+}
+
+/// The pod's memory plus its overhead, in MiB.
+fn memory_with_overhead(spec: &SparkApplicationSpec, pod: &Pod) -> Result<u64, RenderError> {
+    let (memory, overhead) = memory_and_overhead(spec, pod)?;
+    Ok(memory.saturating_add(overhead))
 }
 
 /// `spark.executor.pyspark.memory` of Python applications; a bare number means MiB.
@@ -84,13 +96,87 @@ pub fn driver_mib(spec: &SparkApplicationSpec) -> Result<i64, RenderError> {
     memory_with_overhead(spec, &Pod::driver(spec)).map(signed)
 }
 
-/// One executor pod's memory request in MiB: memory, overhead, PySpark and off-heap memory,
-/// the sum Spark's `ResourceProfile` makes (`totalMemMiB`).
+/// An executor pod's memory as Spark sets it: request and limit alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorMemory {
+    /// The pod's memory in MiB: memory, overhead, PySpark and off-heap memory, the sum
+    /// Spark's `ResourceProfile` makes (`totalMemMiB`).
+    pub pod_mib: u64,
+    /// The overhead in MiB that makes the pod's memory equal `spec.executor.memoryLimit`;
+    /// `None` when no limit is set.
+    pub overhead_for_limit: Option<u64>,
+}
+
+/// MiB of `spec.executor.memoryLimit` when set: a Spark size (`2g`) or a Kubernetes
+/// quantity (`2Gi`), as kubeflow reads it. Floored to MiB, because Spark counts memory in
+/// whole MiB: the pod then stays within the limit asked for.
+fn executor_limit_mib(spec: &SparkApplicationSpec) -> Result<Option<u64>, RenderError> {
+    let Some(limit) = spec.executor.memory_limit.as_deref() else {
+        return Ok(None);
+    };
+    let bytes = parse_memory_limit(limit)
+        .map_err(|e| RenderError::field("spec.executor.memoryLimit", e))?;
+    // A float to integer cast saturates, so a negative limit becomes 0 MiB and is refused
+    // below as under the minimum.
+    Ok(Some((bytes / MIB_BYTES).floor() as u64))
+}
+
+/// Bytes in a MiB.
+const MIB_BYTES: f64 = 1_048_576.0;
+
+/// An executor pod's memory, honouring `spec.executor.memoryLimit`.
+///
+/// Spark's `BasicExecutorFeatureStep` sets the executor container's memory request and limit
+/// both to the sum it works out, over whatever the pod template says, and has no setting for
+/// a limit of its own. So the only way to give executors the limit asked for is to raise the
+/// overhead until the sum equals it: overhead = limit − memory − PySpark − off-heap. The
+/// request rises with the limit (kubeflow's webhook raises only the limit).
+///
+/// A limit below what Spark would request without it (memory, the overhead set or else the
+/// default one, PySpark, off-heap) is refused: kubeflow would make a pod whose limit is below
+/// its request, which Kubernetes refuses, so no executor would ever start.
+pub fn executor_memory(spec: &SparkApplicationSpec) -> Result<ExecutorMemory, RenderError> {
+    let (memory, overhead) = memory_and_overhead(spec, &Pod::executor(spec))?;
+    let pyspark = pyspark_mib(spec)?;
+    let off_heap = off_heap_mib(spec)?;
+    let minimum = memory
+        .saturating_add(overhead)
+        .saturating_add(pyspark)
+        .saturating_add(off_heap);
+    let Some(limit) = executor_limit_mib(spec)? else {
+        return Ok(ExecutorMemory {
+            pod_mib: minimum,
+            overhead_for_limit: None,
+        });
+    };
+    if limit < minimum {
+        let mut parts = format!("memory {memory}Mi + overhead {overhead}Mi");
+        if off_heap > 0 {
+            parts.push_str(&format!(" + off-heap {off_heap}Mi"));
+        }
+        if pyspark > 0 {
+            parts.push_str(&format!(" + PySpark memory {pyspark}Mi"));
+        }
+        let got = spec.executor.memory_limit.as_deref().unwrap_or_default();
+        return Err(RenderError::field(
+            "spec.executor.memoryLimit",
+            format!(
+                "expected at least {minimum}Mi ({parts}), got {got}: Spark sets an executor's \
+                 memory request and limit both to that sum, and no lower"
+            ),
+        ));
+    }
+    // limit ≥ minimum ≥ memory + pyspark + off_heap, so nothing underflows.
+    Ok(ExecutorMemory {
+        pod_mib: limit,
+        overhead_for_limit: Some(limit - memory - pyspark - off_heap),
+    })
+}
+
+/// One executor pod's memory request in MiB ([`executor_memory`]): what batch schedulers
+/// reserve and ResourceQuotas count.
 pub fn executor_mib(spec: &SparkApplicationSpec) -> Result<i64, RenderError> {
-    let total = memory_with_overhead(spec, &Pod::executor(spec))?
-        .saturating_add(pyspark_mib(spec)?)
-        .saturating_add(off_heap_mib(spec)?);
-    Ok(signed(total))
+    executor_memory(spec).map(|m| signed(m.pod_mib))
 }
 
 #[cfg(test)]
@@ -384,6 +470,184 @@ mod tests {
             let s = spec(extra.clone());
             let e = driver_mib(&s).and_then(|_| executor_mib(&s)).unwrap_err();
             assert_eq!(e.path, path, "{extra}");
+        }
+    }
+
+    /// (name, spec, executor pod MiB, overhead rendered for the limit). Without a limit an
+    /// executor is 1024 MiB + max(0.1 × 1024, 384) = 1408; a limit sets the pod's memory and
+    /// the overhead becomes limit − memory − off-heap − PySpark.
+    type LimitCase<'a> = (&'a str, serde_json::Value, u64, u64);
+
+    #[test]
+    fn executor_memory_limit_sets_the_overhead() {
+        let cases: &[LimitCase] = &[
+            (
+                // 2Gi = 2048 ≥ 1408; overhead 2048 − 1024 = 1024 (up from 384)
+                "Kubernetes quantity above the default",
+                json!({"executor": {"memoryLimit": "2Gi"}}),
+                2048,
+                1024,
+            ),
+            (
+                // 2g is a Spark size: 2048 MiB as well; overhead 1024
+                "Spark size",
+                json!({"executor": {"memoryLimit": "2g"}}),
+                2048,
+                1024,
+            ),
+            (
+                // exactly the default: 1408 − 1024 = 384, the overhead Spark would pick
+                "limit equal to the default",
+                json!({"executor": {"memoryLimit": "1408Mi"}}),
+                1408,
+                384,
+            ),
+            (
+                // user overhead 512: minimum 1024 + 512 = 1536 ≤ 2048; overhead 2048 − 1024
+                "limit with the user's overhead",
+                json!({"executor": {"memoryLimit": "2g", "memoryOverhead": "512m"}}),
+                2048,
+                1024,
+            ),
+            (
+                // user overhead 256, under the default 384 but explicit: minimum 1280, and a
+                // limit of exactly 1280 is fine, overhead 256
+                "limit equal to memory + the user's overhead",
+                json!({"executor": {"memoryLimit": "1280Mi", "memoryOverhead": "256m"}}),
+                1280,
+                256,
+            ),
+            (
+                // sparkConf overhead 600: minimum 1624 ≤ 3072; overhead 3072 − 1024 = 2048
+                "limit with spark.executor.memoryOverhead",
+                json!({"executor": {"memoryLimit": "3g"},
+                       "sparkConf": {"spark.executor.memoryOverhead": "600"}}),
+                3072,
+                2048,
+            ),
+            (
+                // memory 4096 from sparkConf: minimum 4096 + 409 = 4505 ≤ 5120; 5120 − 4096
+                "limit with spark.executor.memory",
+                json!({"executor": {"memoryLimit": "5Gi"},
+                       "sparkConf": {"spark.executor.memory": "4g"}}),
+                5120,
+                1024,
+            ),
+            (
+                // off-heap 512: minimum 1024 + 384 + 512 = 1920 ≤ 3072;
+                // overhead 3072 − 1024 − 512 = 1536
+                "limit with off-heap memory",
+                json!({"executor": {"memoryLimit": "3g"},
+                       "sparkConf": {"spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "512m"}}),
+                3072,
+                1536,
+            ),
+            (
+                // Python, factor 0.4: 409; PySpark 300: minimum 1024 + 409 + 300 = 1733;
+                // overhead 3072 − 1024 − 300 = 1748
+                "limit with PySpark memory",
+                json!({"type": "Python", "executor": {"memoryLimit": "3Gi"},
+                       "sparkConf": {"spark.executor.pyspark.memory": "300"}}),
+                3072,
+                1748,
+            ),
+            (
+                // Python, memory 2048, overhead 0.4 × 2048 = 819, off-heap 1024, PySpark 512:
+                // minimum 4403 ≤ 6144; overhead 6144 − 2048 − 1024 − 512 = 2560
+                "limit with off-heap and PySpark memory",
+                json!({"type": "Python", "executor": {"memory": "2g", "memoryLimit": "6g"},
+                       "sparkConf": {"spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "1g",
+                                     "spark.executor.pyspark.memory": "512m"}}),
+                6144,
+                2560,
+            ),
+            (
+                // 1500000000 bytes = 1430.5 MiB, floored to 1430 so the pod stays within it;
+                // overhead 1430 − 1024 = 406
+                "bytes floored to MiB",
+                json!({"executor": {"memoryLimit": "1500000000"}}),
+                1430,
+                406,
+            ),
+            (
+                // 1.5g reads as 1.5Gi (kubeflow's reading) = 1536; overhead 512
+                "decimal Spark-like size",
+                json!({"executor": {"memoryLimit": "1.5g"}}),
+                1536,
+                512,
+            ),
+        ];
+        for (name, extra, pod, overhead) in cases {
+            let s = spec(extra.clone());
+            let got = executor_memory(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let want = ExecutorMemory {
+                pod_mib: *pod,
+                overhead_for_limit: Some(*overhead),
+            };
+            assert_eq!(got, want, "{name}");
+            // What batch schedulers and quotas see is the same number.
+            assert_eq!(executor_mib(&s).ok(), i64::try_from(*pod).ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn no_executor_limit_derives_no_overhead_and_the_driver_limit_changes_nothing() {
+        // The driver's limit works through its pod template; its request stays 1408.
+        let s = spec(json!({"driver": {"memoryLimit": "4g"}}));
+        let want = ExecutorMemory {
+            pod_mib: 1408,
+            overhead_for_limit: None,
+        };
+        assert_eq!(executor_memory(&s).ok(), Some(want));
+        assert_eq!(driver_mib(&s).ok(), Some(1408));
+    }
+
+    /// A limit under what Spark would request without it is refused, naming the field and
+    /// the minimum.
+    #[test]
+    fn executor_memory_limit_below_the_minimum_is_refused() {
+        let cases = [
+            (
+                // 1024 + 384 = 1408 > 1024
+                json!({"executor": {"memoryLimit": "1Gi"}}),
+                "expected at least 1408Mi (memory 1024Mi + overhead 384Mi), got 1Gi",
+            ),
+            (
+                // one MiB short of the default
+                json!({"executor": {"memoryLimit": "1407Mi"}}),
+                "expected at least 1408Mi (memory 1024Mi + overhead 384Mi), got 1407Mi",
+            ),
+            (
+                // 1024 + 512 = 1536 > 1500
+                json!({"executor": {"memoryLimit": "1500Mi", "memoryOverhead": "512m"}}),
+                "expected at least 1536Mi (memory 1024Mi + overhead 512Mi), got 1500Mi",
+            ),
+            (
+                // 1024 + 409 + 512 + 300 = 2245 > 2048
+                json!({"type": "Python", "executor": {"memoryLimit": "2g"},
+                       "sparkConf": {"spark.memory.offHeap.enabled": "true",
+                                     "spark.memory.offHeap.size": "512m",
+                                     "spark.executor.pyspark.memory": "300"}}),
+                "expected at least 2245Mi (memory 1024Mi + overhead 409Mi + off-heap 512Mi \
+                 + PySpark memory 300Mi), got 2g",
+            ),
+            (
+                // negative: 0 MiB
+                json!({"executor": {"memoryLimit": "-2Gi"}}),
+                "expected at least 1408Mi (memory 1024Mi + overhead 384Mi), got -2Gi",
+            ),
+            (
+                json!({"executor": {"memoryLimit": "lots"}}),
+                "expected a memory limit",
+            ),
+        ];
+        for (extra, message) in cases {
+            let e = executor_memory(&spec(extra.clone())).unwrap_err();
+            assert_eq!(e.path, "spec.executor.memoryLimit", "{extra}");
+            assert!(e.message.starts_with(message), "{extra}: {}", e.message);
+            assert_eq!(executor_mib(&spec(extra.clone())).ok(), None, "{extra}");
         }
     }
 }
