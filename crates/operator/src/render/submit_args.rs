@@ -256,8 +256,12 @@ fn pod_confs(
     // `spark.executor.memoryOverhead` there; the minimum the limit was checked against
     // already counted that overhead.
     let derived = match role {
-        Role::Executor => super::batch::spark_memory::executor_memory(spec)?.overhead_for_limit,
-        Role::Driver => None,
+        // Only with a limit: without one, Spark's own arithmetic applies unchanged, and
+        // sizes this reading cannot parse are left for Spark to report.
+        Role::Executor if p.memory_limit.is_some() => {
+            super::batch::spark_memory::executor_memory(spec)?.overhead_for_limit
+        }
+        Role::Executor | Role::Driver => None,
     };
     if let Some(mib) = derived {
         c.set(format!("spark.{r}.memoryOverhead"), format!("{mib}m"));
