@@ -116,13 +116,13 @@ pub struct SubmitArgs {
     /// Comma-separated archive URIs.
     #[arg(long)]
     pub archives: Option<String>,
-    /// Maven coordinates (refused: needs Ivy).
+    /// Maven coordinates, resolved by the driver in its pod (`spark.jars.packages`).
     #[arg(long)]
     pub packages: Option<String>,
-    /// Maven exclusions (refused: needs Ivy).
+    /// Maven `groupId:artifactId` pairs left out of the resolution (`spark.jars.excludes`).
     #[arg(long)]
     pub exclude_packages: Option<String>,
-    /// Maven repositories (refused: needs Ivy).
+    /// Further Maven repositories searched for the packages (`spark.jars.repositories`).
     #[arg(long)]
     pub repositories: Option<String>,
     /// Run the application as this user.

@@ -145,10 +145,6 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
             submit_args(m, &["--py-files", "deps.zip", "local:///app.py"]),
             "--py-files",
         ),
-        (
-            submit_args(m, &["--packages", "org.x:y:1", JAR]),
-            "--packages",
-        ),
         (submit_args(m, &["--keytab", "k.keytab", JAR]), "--keytab"),
         (
             submit_args(m, &["--conf", "spark.kerberos.principal=a@B", JAR]),

@@ -614,17 +614,14 @@ async fn a_bad_manifest_gets_a_status_naming_the_field_and_does_not_stop_others(
     // A manifest that renders to something the builder refuses fails its submission.
     create(
         &double,
-        &manifest(
-            "pkgs",
-            json!({"deps": {"packages": ["org.example:lib:1.0"]}}),
-        ),
+        &manifest("local", json!({"deps": {"jars": ["/tmp/lib.jar"]}})),
     )
     .await;
-    let pkgs = wait_state(&double, "pkgs", "FAILED").await;
-    let message = pkgs["status"]["applicationState"]["errorMessage"]
+    let local = wait_state(&double, "local", "FAILED").await;
+    let message = local["status"]["applicationState"]["errorMessage"]
         .as_str()
         .unwrap();
-    assert!(message.starts_with("spec.deps.packages: "), "{message}");
+    assert!(message.starts_with("spec.deps.jars: "), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -132,18 +132,6 @@ fn basename(uri: &str) -> String {
 
 /// Resolves spark-submit's options for `--deploy-mode cluster` on Kubernetes.
 pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, SubmitError> {
-    for (flag, given) in [
-        ("--packages", &args.packages),
-        ("--exclude-packages", &args.exclude_packages),
-        ("--repositories", &args.repositories),
-    ] {
-        if given.is_some() {
-            return Err(SubmitError::unsupported(
-                flag,
-                "resolving Maven packages needs Ivy in spark-submit; list the jars with --jars",
-            ));
-        }
-    }
     for (flag, given) in [("--principal", &args.principal), ("--keytab", &args.keytab)] {
         if given.is_some() {
             return Err(SubmitError::unsupported(
@@ -173,18 +161,18 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             }
         }
     }
-    for key in [
-        "spark.jars.packages",
-        "spark.jars.excludes",
-        "spark.jars.repositories",
-        "spark.jars.ivy",
-        "spark.jars.ivySettings",
+    // Maven packages become confs, as spark-submit's option assigners make them in cluster
+    // mode; the flag wins over --conf and the properties file. spark-submit also resolves
+    // them with Ivy before submitting, but in Kubernetes cluster mode only for its own
+    // classpath: the driver resolves them again, in its pod, and that is what the
+    // application uses. So nothing else of the submission depends on them.
+    for (given, key) in [
+        (&args.packages, "spark.jars.packages"),
+        (&args.exclude_packages, "spark.jars.excludes"),
+        (&args.repositories, "spark.jars.repositories"),
     ] {
-        if props.contains(key) {
-            return Err(SubmitError::unsupported(
-                key,
-                "resolving Maven packages needs Ivy in spark-submit; list the jars with spark.jars",
-            ));
+        if let Some(v) = given {
+            props.set(key, v);
         }
     }
     let pick = |flag: &Option<String>, key: &str| -> Option<String> {
@@ -406,10 +394,6 @@ mod tests {
                 Box::new(|a| a.primary = Some("app.jar".into())),
                 "primary resource",
             ),
-            (
-                Box::new(|a| a.packages = Some("g:a:v".into())),
-                "--packages",
-            ),
             (Box::new(|a| a.conf = vec!["novalue".into()]), "--conf"),
             (Box::new(|a| a.class = None), "--class"),
             (Box::new(|a| a.keytab = Some("k".into())), "--keytab"),
@@ -419,6 +403,30 @@ mod tests {
             change(&mut a);
             let e = resolve(&a, &SubmitterEnv::default()).unwrap_err();
             assert!(e.to_string().starts_with(setting), "{setting}: {e}");
+        }
+    }
+
+    /// spark-submit 3.5.9 and 4.3.0 recorded with a local repository: the packages become
+    /// these confs and nothing else changes (conformance case 57-packages).
+    #[test]
+    fn maven_packages_become_confs_and_flags_win() {
+        let mut a = args("local:///app.jar");
+        a.packages = Some("org.example:demo:1.0".into());
+        a.exclude_packages = Some("org.example:other".into());
+        a.repositories = Some("file:m2".into());
+        a.conf = vec![
+            "spark.jars.packages=g:overridden:1".into(),
+            "spark.jars.ivy=/tmp/ivy".into(),
+        ];
+        let r = resolve(&a, &SubmitterEnv::default()).unwrap();
+        for (key, want) in [
+            ("spark.jars.packages", "org.example:demo:1.0"),
+            ("spark.jars.excludes", "org.example:other"),
+            ("spark.jars.repositories", "file:m2"),
+            ("spark.jars.ivy", "/tmp/ivy"),
+            ("spark.jars", "local:///app.jar"),
+        ] {
+            assert_eq!(r.conf.get(key), Some(want), "{key}");
         }
     }
 

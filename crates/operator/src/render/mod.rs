@@ -292,6 +292,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Maven packages reach the driver as the confs spark-submit makes of them; the driver
+    /// resolves them in its pod.
+    #[test]
+    fn maven_packages_become_driver_confs() {
+        let app = fixtures::app(
+            "pkgs",
+            &json!({"mainClass": "Main", "mainApplicationFile": "local:///app.jar", "image": "spark:4.0.0",
+                    "deps": {"packages": ["org.a:b:1.0", "org.c:d:2.0"],
+                             "excludePackages": ["org.e:f"],
+                             "repositories": ["https://repo.example.com/maven"]}}),
+        );
+        let r = render(&app, &RenderOptions::default()).unwrap();
+        let props = r.driver.conf_map.data.as_ref().unwrap()["spark.properties"].clone();
+        for line in [
+            r"spark.jars.packages=org.a\:b\:1.0,org.c\:d\:2.0",
+            r"spark.jars.excludes=org.e\:f",
+            r"spark.jars.repositories=https\://repo.example.com/maven",
+        ] {
+            assert!(props.lines().any(|l| l == line), "{line} in {props}");
+        }
+    }
+
     /// `executor.memoryLimit` reaches Spark as the executor overhead, in the driver's
     /// `spark.properties`, and the PodGroup reserves the same executor memory.
     #[test]
