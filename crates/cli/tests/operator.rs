@@ -104,8 +104,8 @@ fn create_app(double: &KubeDouble, name: &str) {
     create_app_with(double, name, json!({}));
 }
 
-/// Creates a SparkApplication `name` with `spark_conf` as its `spec.sparkConf`.
-fn create_app_with(double: &KubeDouble, name: &str, spark_conf: Value) {
+/// Creates `obj`, an object of resource `ar`, in the double through kube-rs's client.
+fn create_object(double: &KubeDouble, ar: &kube::api::ApiResource, obj: Value) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -115,9 +115,18 @@ fn create_app_with(double: &KubeDouble, name: &str, spark_conf: Value) {
         let client = sparkplane_operator::client::client(Some(&double.url()), None)
             .await
             .unwrap();
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(client, NS, &sparkplane_operator::controller::app_resource());
-        let obj: DynamicObject = serde_json::from_value(json!({
+        let api: Api<DynamicObject> = Api::namespaced_with(client, NS, ar);
+        let obj: DynamicObject = serde_json::from_value(obj).unwrap();
+        api.create(&PostParams::default(), &obj).await.unwrap();
+    });
+}
+
+/// Creates a SparkApplication `name` with `spark_conf` as its `spec.sparkConf`.
+fn create_app_with(double: &KubeDouble, name: &str, spark_conf: Value) {
+    create_object(
+        double,
+        &sparkplane_operator::controller::app_resource(),
+        json!({
             "apiVersion": "sparkoperator.k8s.io/v1beta2",
             "kind": "SparkApplication",
             "metadata": {"name": name, "namespace": NS},
@@ -126,10 +135,8 @@ fn create_app_with(double: &KubeDouble, name: &str, spark_conf: Value) {
                 "mainApplicationFile": "local:///opt/spark/examples/src/main/python/pi.py",
                 "driver": {}, "executor": {"instances": 1}, "sparkConf": spark_conf
             }
-        }))
-        .unwrap();
-        api.create(&PostParams::default(), &obj).await.unwrap();
-    });
+        }),
+    );
 }
 
 #[test]
@@ -291,25 +298,15 @@ fn spark_ui() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
 }
 
 fn create_pod(double: &KubeDouble, name: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use k8s_openapi::api::core::v1::Pod;
-        use kube::api::{Api, PostParams};
-        let client = sparkplane_operator::client::client(Some(&double.url()), None)
-            .await
-            .unwrap();
-        let api: Api<Pod> = Api::namespaced(client, NS);
-        let pod: Pod = serde_json::from_value(json!({
+    create_object(
+        double,
+        &kube::api::ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()),
+        json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": NS},
             "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:3.5.1"}]}
-        }))
-        .unwrap();
-        api.create(&PostParams::default(), &pod).await.unwrap();
-    });
+        }),
+    );
 }
 
 /// An application `name` (with `spark_conf`) whose driver pod `<name>-driver` is in `phase`,
