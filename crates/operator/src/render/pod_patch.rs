@@ -82,10 +82,7 @@ pub fn apply(
     metrics: Option<&super::monitoring::MetricsMount>,
 ) -> Result<(), RenderError> {
     let spec = &app.spec;
-    let p = match role {
-        Role::Driver => spec.driver.view(),
-        Role::Executor => spec.executor.view(),
-    };
+    let p = role.view(spec);
     let path = match role {
         Role::Driver => "spec.driver",
         Role::Executor => "spec.executor",

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Volume, VolumeMount};
-use sparkplane_api::v1beta2::{SecretInfo, SecretType, SparkApplicationType};
+use sparkplane_api::v1beta2::{
+    PodView, SecretInfo, SecretType, SparkApplicationSpec, SparkApplicationType,
+};
 use sparkplane_api::SparkApplication;
 use sparkplane_submit::SubmitArgs;
 
@@ -32,6 +34,14 @@ impl Role {
         match self {
             Role::Driver => "driver",
             Role::Executor => "executor",
+        }
+    }
+
+    /// This role's spec in `spec`, as the view both roles share.
+    pub(crate) fn view(self, spec: &SparkApplicationSpec) -> PodView<'_> {
+        match self {
+            Role::Driver => spec.driver.view(),
+            Role::Executor => spec.executor.view(),
         }
     }
 }
@@ -193,10 +203,7 @@ fn pod_confs(
     submission_id: &str,
 ) -> Result<(), RenderError> {
     let spec = &app.spec;
-    let p = match role {
-        Role::Driver => spec.driver.view(),
-        Role::Executor => spec.executor.view(),
-    };
+    let p = role.view(spec);
     let r = role.conf_word();
     let label = |k: &str| format!("spark.kubernetes.{r}.label.{k}");
     c.set(label(labels::APP_NAME), name);

@@ -14,7 +14,7 @@
 //! naming the field it came from (`spec.driver.memory` or `spec.sparkConf.spark.driver.memory`).
 
 use sparkplane_api::quantity::{parse_spark_memory, parse_spark_memory_mib};
-use sparkplane_api::v1beta2::SparkApplicationSpec;
+use sparkplane_api::v1beta2::{PodView, SparkApplicationSpec};
 
 use super::quantity::Quantity;
 use crate::render::submit_args::Role;
@@ -129,6 +129,7 @@ pub fn executor_instances(spec: &SparkApplicationSpec) -> Option<Setting> {
 pub struct Pod<'a> {
     spec: &'a SparkApplicationSpec,
     role: Role,
+    view: PodView<'a>,
 }
 
 impl<'a> Pod<'a> {
@@ -137,6 +138,7 @@ impl<'a> Pod<'a> {
         Pod {
             spec,
             role: Role::Driver,
+            view: Role::Driver.view(spec),
         }
     }
 
@@ -145,6 +147,7 @@ impl<'a> Pod<'a> {
         Pod {
             spec,
             role: Role::Executor,
+            view: Role::Executor.view(spec),
         }
     }
 
@@ -155,24 +158,20 @@ impl<'a> Pod<'a> {
 
     /// `memory`, else `spark.{driver,executor}.memory`.
     pub fn memory(&self) -> Option<Setting> {
-        let value = match self.role {
-            Role::Driver => &self.spec.driver.memory,
-            Role::Executor => &self.spec.executor.memory,
-        };
         let r = self.role.conf_word();
-        self.field("memory", value.clone(), &format!("spark.{r}.memory"))
+        self.field(
+            "memory",
+            self.view.memory.cloned(),
+            &format!("spark.{r}.memory"),
+        )
     }
 
     /// `memoryOverhead`, else `spark.{driver,executor}.memoryOverhead`.
     pub fn memory_overhead(&self) -> Option<Setting> {
-        let value = match self.role {
-            Role::Driver => &self.spec.driver.memory_overhead,
-            Role::Executor => &self.spec.executor.memory_overhead,
-        };
         let r = self.role.conf_word();
         self.field(
             "memoryOverhead",
-            value.clone(),
+            self.view.memory_overhead.cloned(),
             &format!("spark.{r}.memoryOverhead"),
         )
     }
@@ -185,42 +184,30 @@ impl<'a> Pod<'a> {
 
     /// `cores`, else `spark.{driver,executor}.cores`.
     pub fn cores(&self) -> Option<Setting> {
-        let value = match self.role {
-            Role::Driver => self.spec.driver.cores,
-            Role::Executor => self.spec.executor.cores,
-        };
         let r = self.role.conf_word();
         self.field(
             "cores",
-            value.map(|n| n.to_string()),
+            self.view.cores.map(|n| n.to_string()),
             &format!("spark.{r}.cores"),
         )
     }
 
     /// `coreRequest`, else `spark.kubernetes.{driver,executor}.request.cores`.
     pub fn core_request(&self) -> Option<Setting> {
-        let value = match self.role {
-            Role::Driver => &self.spec.driver.core_request,
-            Role::Executor => &self.spec.executor.core_request,
-        };
         let r = self.role.conf_word();
         self.field(
             "coreRequest",
-            value.clone(),
+            self.view.core_request.cloned(),
             &format!("spark.kubernetes.{r}.request.cores"),
         )
     }
 
     /// `coreLimit`, else `spark.kubernetes.{driver,executor}.limit.cores`.
     pub fn core_limit(&self) -> Option<Setting> {
-        let value = match self.role {
-            Role::Driver => &self.spec.driver.core_limit,
-            Role::Executor => &self.spec.executor.core_limit,
-        };
         let r = self.role.conf_word();
         self.field(
             "coreLimit",
-            value.clone(),
+            self.view.core_limit.cloned(),
             &format!("spark.kubernetes.{r}.limit.cores"),
         )
     }
