@@ -26,14 +26,15 @@ pub mod quota;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use sparkplane_api::v1beta2::{
-    ApplicationState, ApplicationStateType as State, RestartPolicyType, SparkApplicationSpec,
-    SparkApplicationStatus,
+    ApplicationState, ApplicationStateType as State, ExecutorState, RestartPolicyType,
+    SparkApplicationSpec, SparkApplicationStatus,
 };
 use sparkplane_api::SparkApplication;
 
@@ -90,7 +91,7 @@ pub struct Executor {
     /// `spark-exec-id`.
     pub id: Option<u64>,
     /// Its state.
-    pub state: sparkplane_api::v1beta2::ExecutorState,
+    pub state: ExecutorState,
 }
 
 /// Everything [`decide`] reads.
@@ -434,7 +435,7 @@ impl Builder<'_> {
         if let Some(id) = &pod.spark_app_id {
             self.status.spark_application_id = Some(id.clone());
         }
-        self.track_executors();
+        self.track_executors(&pod);
         match pod.phase {
             Phase::Pending => {
                 self.set_state(State::Submitted, None);
@@ -542,15 +543,49 @@ impl Builder<'_> {
         }
     }
 
-    fn track_executors(&mut self) {
+    /// The executors of this run: those whose pods exist, with their pods' states, and those
+    /// the status already lists whose pods are gone. Spark deletes its executor pods before the
+    /// driver exits, so without the second kind a completed application would list none. As
+    /// kubeflow does, a vanished executor that had not ended is `UNKNOWN` while the driver runs,
+    /// then `COMPLETED` if the driver succeeded and `FAILED` otherwise.
+    fn track_executors(&mut self, driver: &PodSummary) {
         let mut execs: Vec<&Executor> = self.input.executors.iter().collect();
         // The lowest executor ids are kept, as kubeflow keeps them, so the map stays stable.
         execs.sort_by_key(|e| (e.id.unwrap_or(u64::MAX), e.name.clone()));
-        self.status.executor_state = execs
+        let mut states: BTreeMap<String, ExecutorState> = execs
             .into_iter()
             .take(self.input.settings.max_tracked_executors)
             .map(|e| (e.name.clone(), e.state))
             .collect();
+        let vanished = vanished_executor_state(driver);
+        for (name, old) in &self.status.executor_state {
+            if states.len() >= self.input.settings.max_tracked_executors {
+                break;
+            }
+            if states.contains_key(name) {
+                continue;
+            }
+            let kept = match old {
+                ExecutorState::Completed | ExecutorState::Failed => *old,
+                ExecutorState::Pending | ExecutorState::Running | ExecutorState::Unknown => {
+                    vanished
+                }
+            };
+            states.insert(name.clone(), kept);
+        }
+        self.status.executor_state = states;
+    }
+}
+
+/// The state of an executor whose pod is gone before it was seen to end, by the driver's state.
+fn vanished_executor_state(driver: &PodSummary) -> ExecutorState {
+    match (driver.phase, &driver.terminated) {
+        (Phase::Succeeded, _) => ExecutorState::Completed,
+        (Phase::Running, Some(t)) if t.exit_code == 0 => ExecutorState::Completed,
+        (Phase::Running, Some(_)) | (Phase::Failed, _) => ExecutorState::Failed,
+        (Phase::Running, None) | (Phase::Pending, _) | (Phase::Unknown, _) => {
+            ExecutorState::Unknown
+        }
     }
 }
 

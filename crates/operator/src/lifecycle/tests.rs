@@ -499,6 +499,95 @@ fn executor_state_is_bounded() {
     assert!(!d.status.executor_state.contains_key("pi-exec-11"));
 }
 
+/// Spark deletes its executor pods before the driver exits: the executors the status listed
+/// stay, with a final state read from the driver's, as kubeflow keeps them.
+#[test]
+fn vanished_executors_keep_a_state_by_the_drivers() {
+    let exited = |code: i32| PodSummary {
+        terminated: Some(Terminated {
+            exit_code: code,
+            reason: None,
+            message: None,
+        }),
+        ..pod(Phase::Running)
+    };
+    let cases: Vec<(&str, PodSummary, ExecutorState, ExecutorState)> = vec![
+        (
+            "driver runs",
+            pod(Phase::Running),
+            ExecutorState::Running,
+            ExecutorState::Unknown,
+        ),
+        (
+            "driver succeeded",
+            pod(Phase::Succeeded),
+            ExecutorState::Running,
+            ExecutorState::Completed,
+        ),
+        (
+            "driver exited 0",
+            exited(0),
+            ExecutorState::Unknown,
+            ExecutorState::Completed,
+        ),
+        (
+            "driver exited 1",
+            exited(1),
+            ExecutorState::Running,
+            ExecutorState::Failed,
+        ),
+        (
+            "driver failed",
+            pod(Phase::Failed),
+            ExecutorState::Pending,
+            ExecutorState::Failed,
+        ),
+        (
+            "ended stays ended",
+            pod(Phase::Succeeded),
+            ExecutorState::Failed,
+            ExecutorState::Failed,
+        ),
+        (
+            "ended stays ended",
+            pod(Phase::Failed),
+            ExecutorState::Completed,
+            ExecutorState::Completed,
+        ),
+    ];
+    for (what, driver, before, after) in cases {
+        let a = with_status(app(""), |st| {
+            submitted(st, 0, true);
+            st.application_state.state = S::Running;
+            st.executor_state.insert("pi-exec-1".into(), before);
+        });
+        let live = Executor {
+            name: "pi-exec-2".into(),
+            id: Some(2),
+            state: ExecutorState::Running,
+        };
+        let d = decide(&Input {
+            app: &a,
+            driver: found(driver),
+            executors: vec![live],
+            run_objects_gone: true,
+            now: t(1),
+            settings: &Settings::default(),
+            refusal: None,
+        });
+        assert_eq!(
+            d.status.executor_state.get("pi-exec-1"),
+            Some(&after),
+            "{what}"
+        );
+        assert_eq!(
+            d.status.executor_state.get("pi-exec-2"),
+            Some(&ExecutorState::Running),
+            "{what}: a live executor keeps its pod's state"
+        );
+    }
+}
+
 #[test]
 fn policy_never_fails_for_good() {
     let a = with_status(app(""), |st| {
