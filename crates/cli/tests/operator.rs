@@ -480,3 +480,38 @@ fn app_ui_without_a_running_driver_says_so() {
         assert_eq!(text(&o).1, want, "{app}");
     }
 }
+
+/// A standby (waiting for the lease) is ready, so a Deployment's rolling update, which waits
+/// for the new pod before it stops the old one (the leader), can finish.
+#[test]
+fn a_standby_replica_is_ready() {
+    let double = KubeDouble::start().unwrap();
+    let url = double.url();
+    let start = |port: u16, name: &str| {
+        KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+                .args(["operator", "--kube-api", &url, "--namespace", NS])
+                .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
+                .args(["--leader-election-lease", "jobs/sparkplane-leader"])
+                .env("KUBECONFIG", "/nonexistent")
+                .env("POD_NAME", name)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let (p1, p2) = (free_port(), free_port());
+    let _leader = start(p1, "one");
+    wait("the leader to be ready", || {
+        http_get(p1, "/readyz").filter(|r| r.starts_with("HTTP/1.1 200"))
+    });
+    let _standby = start(p2, "two");
+    wait("the standby to be ready", || {
+        http_get(p2, "/readyz").filter(|r| r.starts_with("HTTP/1.1 200"))
+    });
+    let lease = double
+        .object("/apis/coordination.k8s.io/v1/namespaces/jobs/leases/sparkplane-leader")
+        .expect("the lease");
+    assert_eq!(lease["spec"]["holderIdentity"], "one", "{lease}");
+}

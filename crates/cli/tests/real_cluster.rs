@@ -891,3 +891,47 @@ fn the_operator_recovers_from_an_api_server_restart_mid_run() {
     lab.apply(&spark_pi(JOBS_NS, after, "").replace("instances: 2", "instances: 1"));
     lab.wait_app_state(JOBS_NS, after, "COMPLETED", JOB_TIMEOUT);
 }
+
+#[test]
+#[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
+fn a_helm_upgrade_rolls_the_operator_over() {
+    let lab = lab();
+    let before = operator_pod(lab);
+    let chart = chart();
+    // A changed setting makes a new ReplicaSet: the rolling update waits for the new pod to be
+    // ready while the old one still leads.
+    let o = lab.helm(&[
+        "upgrade",
+        RELEASE,
+        chart.to_str().expect("utf-8 path"),
+        "--namespace",
+        OPERATOR_NS,
+        "--reuse-values",
+        "--set",
+        "controller.statusWorkers=12",
+        "--wait",
+        "--timeout",
+        "3m",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "helm upgrade: {err}{out}");
+    let after = wait_for(
+        "the old operator pod to go",
+        Duration::from_secs(120),
+        || {
+            let pods = lab.list(
+                OPERATOR_NS,
+                "pods",
+                "app.kubernetes.io/name=sparkplane-operator",
+            );
+            (pods.len() == 1).then(|| operator_pod(lab))
+        },
+    );
+    assert_ne!(before, after);
+    // The new pod leads: an application is run.
+    let name = "after-upgrade";
+    lab.delete(JOBS_NS, "sparkapplication", name);
+    lab.apply(&spark_pi(JOBS_NS, name, "  suspend: true\n"));
+    lab.wait_app_state(JOBS_NS, name, "SUSPENDED", Duration::from_secs(60));
+    lab.delete(JOBS_NS, "sparkapplication", name);
+}

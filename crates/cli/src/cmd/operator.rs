@@ -69,6 +69,10 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
         })?;
         let identity = std::env::var("POD_NAME")
             .unwrap_or_else(|_| format!("sparkplane-{}", std::process::id()));
+        // A standby is ready: it takes over when the leader goes. Were it unready until it
+        // leads, a rolling update (which waits for the new pod before stopping the old, the
+        // leader) would never finish; found with helm upgrade on the real test cluster.
+        ready.store(true, std::sync::atomic::Ordering::SeqCst);
         let elected =
             leader::acquire(client.clone(), ns, name, &identity, shutdown.clone()).await?;
         if !elected {
