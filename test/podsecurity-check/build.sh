@@ -4,6 +4,10 @@
 set -euo pipefail
 out=$(realpath -m "${1:?usage: build.sh OUTPUT}")
 cd "$(dirname "$0")"
+command -v go >/dev/null 2>&1 || {
+  echo "error: test/podsecurity-check needs Go 1.26 or later (go.mod); install it and rerun" >&2
+  exit 1
+}
 cache=${SPARKPLANE_GO_CACHE:-/var/cache/sparkplane-kube-lab}
 export GOMODCACHE=$cache/gomod GOCACHE=$cache/gobuild GOFLAGS=-mod=readonly
 mkdir -p "$(dirname "$out")"
