@@ -810,7 +810,7 @@ pub fn check_conf<'a>(
                     } else {
                         "a volume of type emptyDir or persistentVolumeClaim"
                     },
-                    format!("a {kind} volume"),
+                    kind,
                     allowed_by,
                 );
             }
