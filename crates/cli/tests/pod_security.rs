@@ -30,11 +30,16 @@ fn checker() -> PathBuf {
     path
 }
 
-/// Runs the check on `pods` (a v1 List); its exit code and output.
+/// Runs the "restricted" check on `pods` (a v1 List); its exit code and output.
 fn check(pods: &[Value]) -> (i32, String) {
+    check_level(pods, "restricted")
+}
+
+/// Runs the check of `level` on `pods`; its exit code and output.
+fn check_level(pods: &[Value], level: &str) -> (i32, String) {
     let list = json!({"apiVersion": "v1", "kind": "List", "items": pods});
     let mut child = Command::new(checker())
-        .args(["-level", "restricted", "-version", "latest"])
+        .args(["-level", level, "-version", "latest"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -308,4 +313,230 @@ fn submitted_pods_pass_restricted() {
         assert_eq!(code, 1, "templates {templates}: {out}");
         assert!(out.contains("pi driver pod: "), "{out}");
     }
+}
+
+/// The step's own rules agree with the admission's: for pods that each set one thing, the
+/// step finds a violation of "baseline", of "restricted", and of "restricted" after filling
+/// in, exactly when kube-apiserver's policy code refuses the pod at that level.
+#[test]
+#[cfg_attr(
+    not(podsecurity_check),
+    ignore = "needs SPARKPLANE_PODSECURITY_CHECK (scripts/test.sh sets it)"
+)]
+fn the_steps_rules_agree_with_the_admission() {
+    use sparkplane_submit::pod_security::{fill_restricted, violations, PodOrigin};
+    use sparkplane_submit::PodSecurity;
+
+    let sc = |v: Value| json!({"containers": [{"name": "c", "securityContext": v}]});
+    let pod_sc = |v: Value| json!({"securityContext": v, "containers": [{"name": "c"}]});
+    let volume = |v: Value| json!({"containers": [{"name": "c"}], "volumes": [v]});
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "plain",
+            json!({"containers": [{"name": "c"}], "initContainers": [{"name": "i"}]}),
+        ),
+        ("privileged", sc(json!({"privileged": true}))),
+        ("not-privileged", sc(json!({"privileged": false}))),
+        ("escalation", sc(json!({"allowPrivilegeEscalation": true}))),
+        ("root-container", sc(json!({"runAsNonRoot": false}))),
+        ("uid0-container", sc(json!({"runAsUser": 0}))),
+        ("uid185-container", sc(json!({"runAsUser": 185}))),
+        ("root-pod", pod_sc(json!({"runAsNonRoot": false}))),
+        ("uid0-pod", pod_sc(json!({"runAsUser": 0}))),
+        (
+            "userns-root",
+            json!({"hostUsers": false, "securityContext": {"runAsUser": 0, "runAsNonRoot": false},
+                              "containers": [{"name": "c"}]}),
+        ),
+        (
+            "userns-procmount",
+            json!({"hostUsers": false,
+                                   "containers": [{"name": "c", "securityContext": {"procMount": "Unmasked"}}]}),
+        ),
+        ("procmount", sc(json!({"procMount": "Unmasked"}))),
+        ("procmount-default", sc(json!({"procMount": "Default"}))),
+        ("cap-chown", sc(json!({"capabilities": {"add": ["CHOWN"]}}))),
+        (
+            "cap-sysadmin",
+            sc(json!({"capabilities": {"add": ["SYS_ADMIN"]}})),
+        ),
+        (
+            "cap-bind",
+            sc(json!({"capabilities": {"add": ["NET_BIND_SERVICE"]}})),
+        ),
+        (
+            "drop-netraw",
+            sc(json!({"capabilities": {"drop": ["NET_RAW"]}})),
+        ),
+        (
+            "seccomp-unconfined-pod",
+            pod_sc(json!({"seccompProfile": {"type": "Unconfined"}})),
+        ),
+        (
+            "seccomp-unconfined",
+            sc(json!({"seccompProfile": {"type": "Unconfined"}})),
+        ),
+        (
+            "seccomp-localhost",
+            sc(json!({"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}})),
+        ),
+        (
+            "apparmor-unconfined",
+            sc(json!({"appArmorProfile": {"type": "Unconfined"}})),
+        ),
+        (
+            "apparmor-pod-localhost",
+            pod_sc(json!({"appArmorProfile": {"type": "Localhost", "localhostProfile": "p"}})),
+        ),
+        (
+            "selinux-spc",
+            sc(json!({"seLinuxOptions": {"type": "spc_t"}})),
+        ),
+        (
+            "selinux-container",
+            pod_sc(json!({"seLinuxOptions": {"type": "container_t", "level": "s0:c1"}})),
+        ),
+        ("selinux-user", sc(json!({"seLinuxOptions": {"user": "u"}}))),
+        (
+            "selinux-role-pod",
+            pod_sc(json!({"seLinuxOptions": {"role": "r"}})),
+        ),
+        (
+            "hostprocess",
+            sc(json!({"windowsOptions": {"hostProcess": true}})),
+        ),
+        (
+            "sysctl-safe",
+            pod_sc(json!({"sysctls": [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]})),
+        ),
+        (
+            "sysctl-unsafe",
+            pod_sc(json!({"sysctls": [{"name": "kernel.msgmax", "value": "1"}]})),
+        ),
+        (
+            "host-network",
+            json!({"hostNetwork": true, "containers": [{"name": "c"}]}),
+        ),
+        (
+            "host-pid",
+            json!({"hostPID": true, "containers": [{"name": "c"}]}),
+        ),
+        (
+            "host-ipc",
+            json!({"hostIPC": true, "containers": [{"name": "c"}]}),
+        ),
+        (
+            "host-port",
+            json!({"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}]}),
+        ),
+        (
+            "probe-host",
+            json!({"containers": [{"name": "c", "readinessProbe": {"tcpSocket": {"port": 1, "host": "h"}}}]}),
+        ),
+        (
+            "lifecycle-host",
+            json!({"initContainers": [{"name": "i", "lifecycle": {"postStart": {"httpGet": {"port": 1, "host": "h"}}}}],
+                                  "containers": [{"name": "c"}]}),
+        ),
+        (
+            "init-privileged",
+            json!({"containers": [{"name": "c"}],
+                                   "initContainers": [{"name": "i", "securityContext": {"privileged": true}}]}),
+        ),
+        (
+            "hostpath",
+            volume(json!({"name": "v", "hostPath": {"path": "/"}})),
+        ),
+        (
+            "nfs",
+            volume(json!({"name": "v", "nfs": {"server": "s", "path": "/"}})),
+        ),
+        (
+            "gitrepo",
+            volume(json!({"name": "v", "gitRepo": {"repository": "r"}})),
+        ),
+        (
+            "pvc",
+            volume(json!({"name": "v", "persistentVolumeClaim": {"claimName": "c"}})),
+        ),
+        ("csi", volume(json!({"name": "v", "csi": {"driver": "d"}}))),
+        (
+            "image",
+            volume(json!({"name": "v", "image": {"reference": "r"}})),
+        ),
+        (
+            "ephemeral",
+            volume(json!({"name": "v", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}})),
+        ),
+        (
+            "projected",
+            volume(json!({"name": "v", "projected": {"sources": []}})),
+        ),
+        (
+            "windows",
+            json!({"os": {"name": "windows"}, "containers": [{"name": "c"}]}),
+        ),
+    ];
+    let pod = |name: &str, spec: &Value, annotations: Value| -> k8s_openapi::api::core::v1::Pod {
+        serde_json::from_value(
+            json!({"metadata": {"name": name, "annotations": annotations}, "spec": spec}),
+        )
+        .unwrap()
+    };
+    let mut pods = Vec::new();
+    for (name, spec) in &cases {
+        pods.push(pod(name, spec, json!({})));
+    }
+    let apparmor = "container.apparmor.security.beta.kubernetes.io/c";
+    pods.push(pod(
+        "apparmor-annotation",
+        &json!({"containers": [{"name": "c"}]}),
+        json!({apparmor: "unconfined"}),
+    ));
+    pods.push(pod(
+        "apparmor-annotation-ok",
+        &json!({"containers": [{"name": "c"}]}),
+        json!({apparmor: "runtime/default"}),
+    ));
+    let filled: Vec<_> = pods
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            fill_restricted(&mut p);
+            p
+        })
+        .collect();
+    let origin = PodOrigin::default();
+    let mut refusals = 0;
+    for (what, level, pods) in [
+        ("baseline", PodSecurity::Baseline, &pods),
+        ("restricted", PodSecurity::Restricted, &pods),
+        ("restricted", PodSecurity::Restricted, &filled),
+    ] {
+        let values: Vec<Value> = pods
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap())
+            .collect();
+        let (_, out) = check_level(&values, what);
+        let mut admission: Vec<String> = out
+            .lines()
+            .map(|l| l.split(": ").next().unwrap().to_string())
+            .collect();
+        admission.sort();
+        let mut step: Vec<String> = pods
+            .iter()
+            .filter(|p| !violations(p, level, &origin).is_empty())
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect();
+        step.sort();
+        assert_eq!(
+            step,
+            admission,
+            "{what} (filled: {}): step vs admission\n{out}",
+            std::ptr::eq(pods, &filled)
+        );
+        refusals += step.len();
+    }
+    // Each level refuses some and admits some: the comparison is not between two empty lists.
+    assert!(refusals > 40, "{refusals}");
 }
