@@ -6,12 +6,19 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 
 scripts/setup.sh
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+
+# podsecurity-check (test/podsecurity-check, Go): kube-apiserver's own Pod Security admission
+# policy, which checks every pod `render` and `submit` build. Exported before anything is
+# compiled: crates/cli/build.rs turns that tier of tests on with it.
+test/podsecurity-check/build.sh "$target/tools/podsecurity-check"
+export SPARKPLANE_PODSECURITY_CHECK=$target/tools/podsecurity-check
+
 cargo fmt --all -- --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo build -q --workspace
 
 # The end-to-end tests run on real Spark; install the releases they use (cached between runs).
-target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 sp=$target/debug/sparkplane
 for v in 4.3.0 3.5.9; do
   "$sp" spark install "$v"

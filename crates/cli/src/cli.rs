@@ -188,6 +188,13 @@ pub struct SubmitArgs {
     /// `bench-<i>`) through one client, and print the wall and CPU time per submission.
     #[arg(long, hide = true, conflicts_with = "dry_run")]
     pub bench_submissions: Option<u32>,
+    /// Make the driver pod and the executors' pod template meet this Pod Security level
+    /// (spark-submit has no such option, so the default builds what it builds): restricted
+    /// fills in runAsNonRoot, the RuntimeDefault seccomp profile, no privilege escalation
+    /// and dropped capabilities where the pod templates leave them unset, and refuses what
+    /// contradicts the level; baseline refuses only what "baseline" forbids.
+    #[arg(long, value_enum, default_value_t = PodSecurityLevel::None)]
+    pub pod_security: PodSecurityLevel,
     /// Accepted for compatibility; sparkplane always explains what it does on errors.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -227,6 +234,56 @@ pub struct RenderArgs {
     /// The UI settings, as the operator's.
     #[command(flatten)]
     pub ui: UiArgs,
+    /// The Pod Security settings, as the operator's.
+    #[command(flatten)]
+    pub pod_security: PodSecurityArgs,
+}
+
+/// A Pod Security Standards level, or none.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PodSecurityLevel {
+    /// Fill in what "restricted" requires where unset; refuse what contradicts it.
+    Restricted,
+    /// Refuse what "baseline" forbids; fill in nothing (images running as root start).
+    Baseline,
+    /// Pods as the manifest or command line describes them.
+    None,
+}
+
+impl PodSecurityLevel {
+    /// The builder's level.
+    pub fn level(self) -> sparkplane_submit::PodSecurity {
+        match self {
+            PodSecurityLevel::Restricted => sparkplane_submit::PodSecurity::Restricted,
+            PodSecurityLevel::Baseline => sparkplane_submit::PodSecurity::Baseline,
+            PodSecurityLevel::None => sparkplane_submit::PodSecurity::None,
+        }
+    }
+}
+
+/// The Pod Security of the Spark pods, for `operator` and `render` alike.
+#[derive(Debug, Args)]
+pub struct PodSecurityArgs {
+    /// The Pod Security level of the driver and executor pods of applications that do not
+    /// choose one with the annotation `sparkplane.io/pod-security`.
+    #[arg(long, value_enum, default_value_t = PodSecurityLevel::Restricted)]
+    pub pod_security: PodSecurityLevel,
+    /// The weakest level an application's annotation may choose.
+    #[arg(long, value_enum, default_value_t = PodSecurityLevel::None)]
+    pub pod_security_minimum: PodSecurityLevel,
+}
+
+impl PodSecurityArgs {
+    /// The operator's Pod Security options; the default may not be below the minimum.
+    pub fn options(&self) -> anyhow::Result<sparkplane_operator::render::PodSecurityOptions> {
+        let (default, minimum) = (self.pod_security.level(), self.pod_security_minimum.level());
+        if default < minimum {
+            anyhow::bail!(
+                "--pod-security: expected a level of at least --pod-security-minimum \"{minimum}\", got \"{default}\""
+            );
+        }
+        Ok(sparkplane_operator::render::PodSecurityOptions { default, minimum })
+    }
 }
 
 /// The Spark UI's Service and Ingress, for `operator` and `render` alike.
@@ -305,6 +362,9 @@ pub struct OperatorArgs {
     /// The UI settings.
     #[command(flatten)]
     pub ui: UiArgs,
+    /// The Pod Security of the Spark pods.
+    #[command(flatten)]
+    pub pod_security: PodSecurityArgs,
     /// Take part in leader election through this Lease (`namespace/name`); only the leader
     /// reconciles.
     #[arg(long)]

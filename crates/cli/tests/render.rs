@@ -241,3 +241,89 @@ fn render_refuses_bad_manifests_with_the_field() {
     );
     assert_eq!(err.lines().filter(|l| !l.is_empty()).count(), 1, "{err}");
 }
+
+/// The driver pod and the executor template among rendered objects.
+fn driver_and_executor(rendered: &Value) -> (Value, Value) {
+    let items = rendered["items"].as_array().unwrap();
+    let driver = items.iter().find(|o| o["kind"] == "Pod").unwrap().clone();
+    let template = items
+        .iter()
+        .find_map(|o| o["data"]["podspec-configmap-key"].as_str())
+        .unwrap();
+    (driver, serde_yaml_ng::from_str(template).unwrap())
+}
+
+/// By default `render` prints what the operator creates under Pod Security "restricted".
+/// kubeflow's spark-pi sets the container settings itself and gets the pod-level ones; the
+/// pod-template example sets its user and group at pod level (and container settings there,
+/// which Kubernetes drops) and gets the container settings; `--pod-security none` prints the
+/// manifest's pods as kubeflow does.
+#[test]
+fn rendered_pods_carry_the_pod_security_settings() {
+    use serde_json::json;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubeflow-examples");
+    let run = |example: &str, extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+            .args(["render", "-o", "json", "-f"])
+            .arg(dir.join(format!("{example}.yaml")))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        driver_and_executor(&serde_json::from_slice(&o.stdout).unwrap())
+    };
+    let manifest_container = json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+        "runAsGroup": 185, "runAsNonRoot": true, "runAsUser": 185,
+        "seccompProfile": {"type": "RuntimeDefault"}});
+    let (driver, executor) = run("spark-pi", &[]);
+    for (pod, spark) in [
+        (&driver, "spark-kubernetes-driver"),
+        (&executor, "spark-kubernetes-executor"),
+    ] {
+        assert_eq!(
+            pod["spec"]["securityContext"],
+            json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})
+        );
+        let c = &pod["spec"]["containers"][0];
+        assert_eq!(c["name"], spark);
+        assert_eq!(c["securityContext"], manifest_container);
+    }
+    let manifest_pod = json!({"runAsGroup": 185, "runAsUser": 185, "runAsNonRoot": true,
+                              "seccompProfile": {"type": "RuntimeDefault"}});
+    let (driver, executor) = run("spark-pi-pod-template", &[]);
+    for pod in [&driver, &executor] {
+        assert_eq!(pod["spec"]["securityContext"], manifest_pod);
+        assert_eq!(
+            pod["spec"]["containers"][0]["securityContext"],
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
+        );
+    }
+    let (driver, executor) = run("spark-pi-pod-template", &["--pod-security", "none"]);
+    for pod in [&driver, &executor] {
+        assert_eq!(pod["spec"]["securityContext"], manifest_pod);
+        assert!(
+            pod["spec"]["containers"][0]
+                .get("securityContext")
+                .is_none(),
+            "{pod}"
+        );
+    }
+    // A default below the minimum is a mistake in the settings.
+    let o = Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+        .args([
+            "render",
+            "--pod-security",
+            "none",
+            "--pod-security-minimum",
+            "baseline",
+            "-f",
+        ])
+        .arg(dir.join("spark-pi.yaml"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        "error: --pod-security: expected a level of at least --pod-security-minimum \"baseline\", got \"none\""
+    );
+}

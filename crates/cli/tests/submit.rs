@@ -129,7 +129,45 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.jar"), "").unwrap();
     let m = "k8s://https://k8s:6443";
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let privileged = dir.path().join("privileged.yaml");
+    std::fs::write(
+        &privileged,
+        "spec:\n  containers:\n  - name: spark-kubernetes-driver\n    securityContext:\n      privileged: true\n",
+    )
+    .unwrap();
+    let privileged_template = format!(
+        "spark.kubernetes.driver.podTemplateFile={}",
+        privileged.display()
+    );
+    let privileged_path = format!(
+        "{}: spec.containers[0].securityContext.privileged: expected unset or false for Pod \
+         Security \"baseline\", got true (--pod-security none allows it)",
+        privileged.display()
+    );
+    let cases: Vec<(Vec<String>, &str)> =
+        vec![
+        (
+            submit_args(
+                m,
+                &["--pod-security", "baseline", "--conf", &privileged_template, JAR],
+            ),
+            &privileged_path,
+        ),
+        (
+            submit_args(
+                m,
+                &[
+                    "--pod-security",
+                    "restricted",
+                    "--conf",
+                    "spark.kubernetes.executor.volumes.nfs.share.mount.path=/share",
+                    JAR,
+                ],
+            ),
+            "spark.kubernetes.executor.volumes.nfs.share.mount.path: expected a volume of type \
+             emptyDir or persistentVolumeClaim for Pod Security \"restricted\", got nfs \
+             (--pod-security baseline allows it)",
+        ),
         (
             submit_args(m, &["--deploy-mode", "client", JAR]),
             "--deploy-mode",

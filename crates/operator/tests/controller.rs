@@ -1132,3 +1132,47 @@ async fn resource_quotas_fail_applications_that_would_exceed_them() {
     assert!(double.object(&pod_path("big-driver")).is_some());
     assert_rbac_allows_every_call(&double);
 }
+
+/// Under the operator's default Pod Security level ("restricted") a driver pod carries the
+/// level's settings; an application whose settings contradict it ends FAILED naming the field,
+/// with no driver; the same application annotated `sparkplane.io/pod-security: none` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_security_refuses_contradicting_applications() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("plain", json!({}))).await;
+    wait_submitted(&double, "plain").await;
+    let pod = double
+        .object(&pod_path("plain-driver"))
+        .expect("driver pod");
+    assert_eq!(
+        pod["spec"]["securityContext"],
+        json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+
+    let privileged = json!({"driver": {"securityContext": {"privileged": true}}});
+    create(&double, &manifest("priv", privileged.clone())).await;
+    let app = wait_state(&double, "priv", "FAILED").await;
+    let message = app["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "spec.driver.securityContext.privileged: expected unset or false for Pod Security \
+         \"restricted\", got true; the annotation sparkplane.io/pod-security: none allows it"
+    );
+    assert!(double.object(&pod_path("priv-driver")).is_none());
+
+    let mut opted_out = manifest("priv-ok", privileged);
+    opted_out["metadata"]["annotations"] = json!({"sparkplane.io/pod-security": "none"});
+    create(&double, &opted_out).await;
+    wait_submitted(&double, "priv-ok").await;
+    let pod = double
+        .object(&pod_path("priv-ok-driver"))
+        .expect("driver pod");
+    assert_eq!(
+        pod["spec"]["containers"][0]["securityContext"]["privileged"],
+        true
+    );
+    assert!(pod["spec"].get("securityContext").is_none(), "{pod}");
+}

@@ -50,6 +50,9 @@ pub struct Ctx<'a> {
     pub ui_port: i32,
     /// The Spark Connect port.
     pub connect_port: i32,
+    /// The executors' pod template the driver gets (the request's, with the Pod Security
+    /// level's settings when one is asked for).
+    pub executor_template: Option<String>,
 }
 
 const RESERVED_LABELS: [&str; 2] = ["spark-app-selector", "spark-role"];
@@ -136,6 +139,7 @@ impl<'a> Ctx<'a> {
             pod_block_manager_port,
             ui_port: conf.get_int("spark.ui.port", 4040)?,
             connect_port: conf.get_int("spark.connect.grpc.binding.port", 15002)?,
+            executor_template: features::pod_security::executor_template(req)?,
         })
     }
 }
@@ -248,6 +252,7 @@ fn refuse_unsupported(conf: &SparkConf) -> Result<(), SubmitError> {
 /// references (they need the created pod's uid: see [`DriverObjects::set_owner`]).
 pub fn build_driver(req: &DriverRequest) -> Result<DriverObjects, SubmitError> {
     refuse_unsupported(&req.conf)?;
+    features::pod_security::check_conf(req)?;
     let ctx = Ctx::new(req)?;
     let mut p = features::pod_template::initial_pod(&ctx)?;
     features::basic::apply(&ctx, &mut p)?;
@@ -282,6 +287,7 @@ pub fn build_driver(req: &DriverRequest) -> Result<DriverObjects, SubmitError> {
     let SparkPod { mut pod, container } = p;
     let spec = pod.spec.get_or_insert_with(Default::default);
     spec.containers.push(container);
+    features::pod_security::driver(&ctx, &mut pod)?;
     Ok(DriverObjects {
         namespace: ctx.namespace.clone(),
         pod,
@@ -385,6 +391,7 @@ mod tests {
             conf_files: vec![],
             driver_template: None,
             executor_template: None,
+            pod_security: Default::default(),
         }
     }
 

@@ -22,6 +22,12 @@ pub enum SubmitError {
         /// The value given.
         got: String,
     },
+    /// A setting that breaks the Pod Security level asked for (`--pod-security`).
+    #[error("{violation} (--pod-security {} allows it)", violation.allowed_by)]
+    PodSecurity {
+        /// The setting, its path and what the level expects.
+        violation: crate::pod_security::Violation,
+    },
     /// A required setting is missing.
     #[error("{setting}: required: {reason}")]
     Missing {
@@ -30,6 +36,12 @@ pub enum SubmitError {
         /// What it is needed for.
         reason: String,
     },
+}
+
+impl From<crate::pod_security::Violation> for SubmitError {
+    fn from(violation: crate::pod_security::Violation) -> Self {
+        SubmitError::PodSecurity { violation }
+    }
 }
 
 impl SubmitError {

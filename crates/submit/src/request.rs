@@ -4,6 +4,7 @@ use sparkplane_api::version::SparkVersion;
 
 use crate::conf::SparkConf;
 use crate::ids::SubmissionIds;
+use crate::pod_security::PodSecurity;
 
 /// The application's main resource, as `KubernetesClientApplication` receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,4 +72,8 @@ pub struct DriverRequest {
     pub driver_template: Option<String>,
     /// The contents of `spark.kubernetes.executor.podTemplateFile`.
     pub executor_template: Option<String>,
+    /// The Pod Security level the driver pod and the executor template are made to meet
+    /// (the [`crate::pod_security`] step); [`PodSecurity::None`] builds what spark-submit
+    /// builds.
+    pub pod_security: PodSecurity,
 }

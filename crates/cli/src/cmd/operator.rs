@@ -30,6 +30,7 @@ async fn shutdown_signal() {
 
 /// Runs the operator until it is told to stop.
 pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
+    let pod_security = args.pod_security.options()?;
     let metrics = Arc::new(Metrics::new());
     let client = client::client(args.kube_api.as_deref(), Some(metrics.clone())).await?;
     let shutdown = shutdown_signal().shared();
@@ -62,6 +63,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
         submit_workers: args.submit_workers,
         reporter: "sparkplane-operator".into(),
         resource_quota_enforcement: args.enable_resource_quota_enforcement,
+        pod_security,
     };
     if let Some(lease) = &args.leader_election_lease {
         let (ns, name) = lease.split_once('/').ok_or_else(|| {

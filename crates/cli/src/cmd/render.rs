@@ -17,6 +17,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
         submission_id: args.submission_id.clone(),
         attempt: args.attempt.max(1),
         ui: args.ui.options(),
+        pod_security: args.pod_security.options()?,
         ..RenderOptions::default()
     };
     let mut items = Vec::new();

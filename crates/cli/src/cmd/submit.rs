@@ -288,6 +288,7 @@ fn prepare(cli: &Cli) -> Result<(DriverObjects, bool, String, DriverRequest), St
         conf_files,
         driver_template,
         executor_template,
+        pod_security: cli.pod_security.level(),
     };
     let objects = build_driver(&request).map_err(|e| e.to_string())?;
     Ok((objects, wait, master, request))

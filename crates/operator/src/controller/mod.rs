@@ -58,6 +58,8 @@ pub struct Config {
     /// Fail applications that would exceed a ResourceQuota of their namespace before they
     /// are submitted (kubeflow's `--enable-resource-quota-enforcement`).
     pub resource_quota_enforcement: bool,
+    /// The Pod Security level of the pods (`--pod-security`, `--pod-security-minimum`).
+    pub pod_security: crate::render::PodSecurityOptions,
 }
 
 impl Default for Config {
@@ -72,6 +74,7 @@ impl Default for Config {
             submit_workers: 16,
             reporter: "sparkplane-operator".into(),
             resource_quota_enforcement: false,
+            pod_security: Default::default(),
         }
     }
 }

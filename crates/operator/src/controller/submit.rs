@@ -148,6 +148,7 @@ async fn run(
         attempt,
         now_millis: Timestamp::now().as_millisecond(),
         ui: ctx.config.ui.clone(),
+        pod_security: ctx.config.pod_security,
         ..RenderOptions::default()
     };
     let outcome = match render(app, &options) {

@@ -10,6 +10,7 @@ pub mod monitoring;
 pub mod names;
 pub mod pdb;
 pub mod pod_patch;
+pub mod pod_security;
 pub mod submit_args;
 pub mod templates;
 pub mod ui;
@@ -26,9 +27,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::Value;
 use sparkplane_api::{SparkApplication, SparkVersion};
 use sparkplane_submit::{
-    build_driver, resolve, DriverObjects, DriverRequest, SubmissionIds, SubmitterEnv,
+    build_driver, resolve, DriverObjects, DriverRequest, PodSecurity, SubmissionIds, SubmitterEnv,
 };
 
+pub use pod_security::PodSecurityOptions;
 pub use submit_args::Role;
 
 /// Why a SparkApplication cannot be rendered: a field of the manifest and what is wrong.
@@ -95,6 +97,8 @@ pub struct RenderOptions {
     pub spark_user: String,
     /// UI exposure.
     pub ui: UiOptions,
+    /// The Pod Security level of the pods.
+    pub pod_security: PodSecurityOptions,
 }
 
 impl Default for RenderOptions {
@@ -106,6 +110,7 @@ impl Default for RenderOptions {
             now_millis: 0,
             spark_user: "spark".into(),
             ui: UiOptions::default(),
+            pod_security: PodSecurityOptions::default(),
         }
     }
 }
@@ -191,6 +196,7 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
              would run the driver inside the operator)",
         ));
     }
+    let level = pod_security::level(app, &options.pod_security)?;
     let owner = owner_reference(app);
     let mut app = app.clone();
     let app_name = app.metadata.name.clone().unwrap_or_default();
@@ -222,7 +228,20 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
         },
     )
     .map_err(|e| builder_error(&e))?;
-    let executor_template = templates::executor(&app, &owner, metrics.executor.as_ref())?;
+    let conf = resolved.conf.entries().iter();
+    pod_security::check_conf(
+        conf.map(|(k, v)| (k.as_str(), v.as_str())),
+        &app,
+        level,
+        &options.pod_security,
+    )?;
+    let executor_template = templates::executor(
+        &app,
+        &owner,
+        metrics.executor.as_ref(),
+        level,
+        &options.pod_security,
+    )?;
     let request = DriverRequest {
         conf: resolved.conf,
         resource: resolved.resource,
@@ -235,9 +254,21 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
         conf_files: Vec::new(),
         driver_template: Some(templates::driver(&app, &owner)),
         executor_template: Some(executor_template),
+        // Applied below, once the webhook-style settings are in and with the manifest's
+        // field paths.
+        pod_security: PodSecurity::None,
     };
     let mut driver = build_driver(&request).map_err(|e| builder_error(&e))?;
     pod_patch::apply(&mut driver.pod, &app, Role::Driver, metrics.driver.as_ref())?;
+    let spark = templates::spark_container_name(&driver.pod, Role::Driver);
+    pod_security::apply(
+        &mut driver.pod,
+        &app,
+        Role::Driver,
+        &spark,
+        level,
+        &options.pod_security,
+    )?;
     let refs = driver
         .pod
         .metadata

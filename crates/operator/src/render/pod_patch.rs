@@ -25,17 +25,21 @@ pub const HADOOP_CONF_DIR: &str = "/etc/hadoop/conf";
 /// Where the metrics ConfigMap is mounted.
 pub const METRICS_CONF_DIR: &str = "/etc/metrics/conf";
 
-/// The container Spark runs in: by name, else the first.
-fn spark_container(spec: &mut PodSpec, role: Role) -> Option<&mut Container> {
+/// The index of the container Spark runs in: by name, else the first.
+pub fn spark_container_index(spec: &PodSpec, role: Role) -> usize {
     let names: &[&str] = match role {
         Role::Driver => &[super::templates::DRIVER_CONTAINER],
         Role::Executor => &["executor", super::templates::EXECUTOR_CONTAINER],
     };
-    let index = spec
-        .containers
+    spec.containers
         .iter()
         .position(|c| names.contains(&c.name.as_str()))
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The container Spark runs in: by name, else the first.
+fn spark_container(spec: &mut PodSpec, role: Role) -> Option<&mut Container> {
+    let index = spark_container_index(spec, role);
     spec.containers.get_mut(index)
 }
 

@@ -6,8 +6,11 @@ use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use sparkplane_api::SparkApplication;
 
+use sparkplane_submit::PodSecurity;
+
 use super::monitoring::MetricsMount;
 use super::pod_patch;
+use super::pod_security::{self, PodSecurityOptions};
 use super::submit_args::Role;
 use super::RenderError;
 
@@ -37,6 +40,18 @@ fn base(template: Option<&PodTemplateSpec>, container: &str) -> Pod {
     }
 }
 
+/// The name of the container Spark runs in.
+pub fn spark_container_name(pod: &Pod, role: Role) -> String {
+    let Some(spec) = pod.spec.as_ref() else {
+        return String::new();
+    };
+    let index = pod_patch::spark_container_index(spec, role);
+    spec.containers
+        .get(index)
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
+}
+
 fn add_owner(meta: &mut ObjectMeta, owner: &OwnerReference) {
     let refs = meta.owner_references.get_or_insert_with(Vec::new);
     if !refs.contains(owner) {
@@ -58,16 +73,20 @@ pub fn driver(app: &SparkApplication, owner: &OwnerReference) -> String {
     text(&pod)
 }
 
-/// The executors' template, as text. Executors get a non-controller reference to the
-/// SparkApplication (the driver pod is their controller), so that queueing systems such as
-/// Kueue see them as the application's.
+/// The executors' template, as text, made to meet the Pod Security `level`. Executors get a
+/// non-controller reference to the SparkApplication (the driver pod is their controller), so
+/// that queueing systems such as Kueue see them as the application's.
 pub fn executor(
     app: &SparkApplication,
     owner: &OwnerReference,
     metrics: Option<&MetricsMount>,
+    level: PodSecurity,
+    options: &PodSecurityOptions,
 ) -> Result<String, RenderError> {
     let mut pod = base(app.spec.executor.template.as_ref(), EXECUTOR_CONTAINER);
     pod_patch::apply(&mut pod, app, Role::Executor, metrics)?;
+    let spark = spark_container_name(&pod, Role::Executor);
+    pod_security::apply(&mut pod, app, Role::Executor, &spark, level, options)?;
     let owner = OwnerReference {
         controller: None,
         block_owner_deletion: None,

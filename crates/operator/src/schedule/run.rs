@@ -18,6 +18,13 @@ pub fn run_application(s: &ScheduledSparkApplication, at: DateTime<Utc>) -> Spar
             name: Some(names::with_suffix(&name, &at.timestamp().to_string())),
             namespace: s.metadata.namespace.clone(),
             labels: Some(labels),
+            // The schedule's choice of Pod Security level holds for its runs.
+            annotations: s
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get_key_value(crate::render::pod_security::ANNOTATION))
+                .map(|(k, v)| [(k.clone(), v.clone())].into()),
             owner_references: Some(vec![OwnerReference {
                 api_version: "sparkoperator.k8s.io/v1beta2".into(),
                 kind: "ScheduledSparkApplication".into(),

@@ -5,6 +5,7 @@ pub mod basic;
 pub mod command;
 pub mod local_dirs;
 pub mod network_policy;
+pub mod pod_security;
 pub mod pod_template;
 pub mod secrets;
 pub mod service;

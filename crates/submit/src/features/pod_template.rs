@@ -48,7 +48,7 @@ pub fn initial_pod(ctx: &Ctx) -> Result<SparkPod, SubmitError> {
 /// Applies the step: when `spark.kubernetes.executor.podTemplateFile` is set, mounts the
 /// ConfigMap holding it. Returns that ConfigMap.
 pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Option<ConfigMap> {
-    let text = ctx.req.executor_template.as_ref()?;
+    let text = ctx.executor_template.as_ref()?;
     let name = format!("{}-driver-podspec-conf-map", ctx.prefix);
     p.add_volume(Volume {
         name: "pod-template-volume".into(),
@@ -81,7 +81,7 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Option<ConfigMap> {
 
 /// System properties the step adds.
 pub fn properties(ctx: &Ctx) -> Vec<(String, String)> {
-    match ctx.req.executor_template {
+    match ctx.executor_template {
         Some(_) => vec![(
             "spark.kubernetes.executor.podTemplateFile".into(),
             format!("{TEMPLATE_DIR}/{TEMPLATE_FILE}"),
