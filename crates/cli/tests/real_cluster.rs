@@ -935,3 +935,35 @@ fn a_helm_upgrade_rolls_the_operator_over() {
     lab.wait_app_state(JOBS_NS, name, "SUSPENDED", Duration::from_secs(60));
     lab.delete(JOBS_NS, "sparkapplication", name);
 }
+
+#[test]
+#[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
+fn applications_run_in_a_namespace_that_enforces_restricted() {
+    let lab = lab();
+    let ns = RESTRICTED_NS;
+    // The operator's default level (restricted) fills in what the level needs: the real
+    // PodSecurity admission takes the driver, and the driver's executors.
+    let name = "pi-restricted";
+    lab.delete(ns, "sparkapplication", name);
+    lab.apply(&spark_pi(ns, name, ""));
+    let app = lab.wait_app_state(ns, name, "COMPLETED", JOB_TIMEOUT);
+    let executors = app["status"]["executorState"].as_object().map(|m| m.len()).unwrap_or(0);
+    assert!(executors >= 2, "the driver's executors were admitted: {:#}", app["status"]);
+    let logs = lab.sparkplane_ok(&["app", "logs", name, "--kube", "-n", ns]);
+    assert!(logs.contains("Pi is roughly 3.1"));
+    lab.delete(ns, "sparkapplication", name);
+
+    // The same application with the level lowered to none by its annotation: the namespace
+    // refuses its driver, so the setting is what made the first one pass.
+    let name = "pi-unrestricted";
+    lab.delete(ns, "sparkapplication", name);
+    let manifest = spark_pi(ns, name, "").replace(
+        &format!("  namespace: {ns}\n"),
+        &format!("  namespace: {ns}\n  annotations:\n    sparkplane.io/pod-security: none\n"),
+    );
+    lab.apply(&manifest);
+    let app = lab.wait_app_state(ns, name, "FAILED", Duration::from_secs(180));
+    let msg = app["status"]["applicationState"]["errorMessage"].as_str().unwrap_or_default();
+    assert!(msg.contains("violates PodSecurity \"restricted"), "{msg}");
+    lab.delete(ns, "sparkapplication", name);
+}
