@@ -446,6 +446,13 @@ json_array() {
   )
 }
 
+# The body of URL $2, fetched inside container $1 (on its loopback).
+fetch_in() {
+  "${R[@]}" exec "$1" python3 -c \
+    'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())' \
+    "$2" 2>/dev/null
+}
+
 # Waits until container $1 runs.
 wait_running() {
   local _
@@ -514,18 +521,21 @@ check_spark() {
   pass "$ref: executor role: KubernetesExecutorBackend accepts the arguments, then tries the driver"
 
   # The standalone roles: a master (its UI on the container's loopback), a worker that
-  # registers with it using the SPARK_WORKER_* settings, then both stopped.
+  # registers with it using the SPARK_WORKER_* settings, and a history server; then all stopped.
   run_env=(SPARK_MASTER_HOST=127.0.0.1 SPARK_MASTER_PORT=7077 SPARK_MASTER_WEBUI_PORT=8080)
   run_in "$b" "$id-m" /opt/entrypoint.sh master >"$work/master.log" &
-  local master_pid=$! json='' _
+  local master_pid=$! json='' history='' _
   wait_running "$id-m" || fail "$ref: master role: the container did not start: $(tail -20 "$work/master.log")"
   "${R[@]}" exec --detach --env SPARK_WORKER_CORES=1 --env SPARK_WORKER_MEMORY=600m \
     "$id-m" /opt/entrypoint.sh worker spark://127.0.0.1:7077 >"$work/worker.log" 2>&1
+  "${R[@]}" exec --detach --env SPARK_HISTORY_OPTS=-Dspark.history.fs.logDirectory=file:/opt/spark/work-dir/events \
+    "$id-m" bash -c 'mkdir -p /opt/spark/work-dir/events && exec /opt/entrypoint.sh history-server' \
+    >"$work/history.log" 2>&1
   for _ in $(seq 1 90); do
-    json=$("${R[@]}" exec "$id-m" python3 -c \
-      'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8080/json/", timeout=2).read().decode())' \
-      2>/dev/null) || json=''
-    [ -n "$json" ] && jq -e '.status == "ALIVE" and (.workers | length) >= 1' <<<"$json" >/dev/null && break
+    json=$(fetch_in "$id-m" http://127.0.0.1:8080/json/) || json=''
+    history=$(fetch_in "$id-m" http://127.0.0.1:18080/api/v1/applications) || history=''
+    [ -n "$json" ] && [ -n "$history" ] \
+      && jq -e '.status == "ALIVE" and (.workers | length) >= 1' <<<"$json" >/dev/null && break
     sleep 1
   done
   "${R[@]}" kill "$id-m" TERM 2>/dev/null || true
@@ -535,7 +545,9 @@ check_spark() {
     || fail "$ref: master role: no ALIVE master at spark://127.0.0.1:7077 on :8080/json/: ${json:-no answer}; log: $(tail -20 "$work/master.log")"
   jq -e '[.workers[] | select(.state == "ALIVE" and .cores == 1 and .memory == 600)] | length == 1' <<<"$json" >/dev/null \
     || fail "$ref: worker role: no ALIVE worker with 1 core and 600 MB registered: $(jq -c .workers <<<"$json"); log: $(tail -20 "$work/worker.log")"
-  pass "$ref: master role serves its UI (ALIVE at spark://127.0.0.1:7077); a worker (1 core, 600m) registered; stopped"
+  jq -e 'type == "array"' <<<"$history" >/dev/null 2>&1 \
+    || fail "$ref: history-server role: no application list on :18080/api/v1/applications: ${history:-no answer}; log: $(tail -20 "$work/history.log")"
+  pass "$ref: master role serves its UI (ALIVE at spark://127.0.0.1:7077); a worker (1 core, 600m) registered; the history server answers; stopped"
   rm -rf "$b"
 }
 
