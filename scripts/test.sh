@@ -46,6 +46,11 @@ for v in 3.5.9 4.3.0; do
   }
 done
 
+# The container images (docs/images.md): built from deploy/images with buildah, cached under
+# /var/cache/sparkplane-kube-lab, then each run with runc. Needs root.
+scripts/images.sh test --spark-version 4.3.0 --spark-version 3.5.9 --operator --pause \
+  --binary "$sp" --out "$target/images"
+
 # Unit tests first (fast), then the end-to-end tests one at a time: each brings up real Spark
 # daemons, and the machines here have two cores.
 cargo test -q --workspace --exclude sparkplane
