@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, unit tests and the end-to-end tests on real Spark.
-# Installs what it needs (JDK, python3, the Spark releases the tests run on).
+# The whole test suite: formatting, lints, unit tests, the end-to-end tests on real Spark, the
+# images, and the real-cluster tier on a one-node Kubernetes built from source. Installs what it
+# needs (JDK, python3, the Spark releases the tests run on, Debian's containerd and image tools;
+# Go must be there). Runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -56,4 +58,31 @@ scripts/images.sh test --spark-version 4.3.0 --spark-version 3.5.9 --operator --
 cargo test -q --workspace --exclude sparkplane
 cargo test -q -p sparkplane -- --test-threads=1
 SPARKPLANE_CONFORMANCE_DIR=$fresh cargo test -q -p sparkplane --test conformance
+
+# The real-cluster tier (docs/kube-lab.md): a one-node Kubernetes built from upstream source
+# (cached under /var/cache/sparkplane-kube-lab), the images above imported into its node, and
+# the tests that need it (`--ignored` runs exactly those; SPARKPLANE_KUBE_LAB turns them on).
+# `down` must leave the host as `up` found it: the fingerprints before and after must agree.
+scripts/kube-lab.sh build
+lab=$target/kube-lab
+mkdir -p "$lab"
+scripts/images.sh build --spark-version 4.3.0 --operator --pause --binary "$sp" --out "$target/images" \
+  >"$lab/images"
+scripts/kube-lab.sh fingerprint >"$lab/host-before"
+trap 'scripts/kube-lab.sh down || true' EXIT
+kubeconfig=$(scripts/kube-lab.sh up | sed -n 's/^KUBECONFIG=//p')
+# shellcheck disable=SC2046 # one archive per line, paths without spaces
+scripts/kube-lab.sh load-image $(awk '$1 == "IMAGE" {print $3}' "$lab/images")
+export SPARKPLANE_KUBE_LAB=$kubeconfig SPARKPLANE_KUBE_LAB_BIN
+SPARKPLANE_KUBE_LAB_BIN=$(scripts/kube-lab.sh bin)
+lab_start=$(date +%s)
+cargo test -q -p sparkplane --test real_cluster -- --ignored --test-threads=1
+echo "real-cluster tier: $(( $(date +%s) - lab_start )) s"
+scripts/kube-lab.sh down
+trap - EXIT
+scripts/kube-lab.sh fingerprint >"$lab/host-after"
+diff -u "$lab/host-before" "$lab/host-after" || {
+  echo "error: scripts/kube-lab.sh down left the host changed (above)" >&2
+  exit 1
+}
 echo "test suite finished in $(( $(date +%s) - start )) s"
