@@ -268,6 +268,14 @@ print("SUMS " + " ".join("%d=%d" % kv for kv in sums))
 spark.stop()
 "#;
 
+/// The PodDisruptionBudgets an application owns.
+fn pdbs_of(lab: &Lab, app: &str) -> Vec<serde_json::Value> {
+    lab.list(JOBS_NS, "poddisruptionbudgets", "")
+        .into_iter()
+        .filter(|p| p["metadata"]["ownerReferences"][0]["name"] == app)
+        .collect()
+}
+
 #[test]
 #[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
 fn a_pyspark_shuffle_runs_from_a_configmap() {
@@ -296,6 +304,7 @@ spec:
   sparkVersion: "{SPARK_VERSION}"
   mainApplicationFile: local:///opt/jobs/shuffle.py
   arguments: ["70000"]
+  driverPodDisruptionBudget: true
   restartPolicy:
     type: Never
   volumes:
@@ -318,12 +327,34 @@ spec:
 "#
     );
     lab.apply(&manifest);
+    // driverPodDisruptionBudget: a policy/v1 budget guards the driver while it runs.
+    let pdb = wait_for("the driver's PodDisruptionBudget", JOB_TIMEOUT, || {
+        pdbs_of(lab, name).into_iter().next()
+    });
+    assert_eq!(pdb["spec"]["minAvailable"], 1, "{pdb:#}");
     let app = lab.wait_app_state(JOBS_NS, name, "COMPLETED", JOB_TIMEOUT);
     let executors = app["status"]["executorState"]
         .as_object()
         .map(|m| m.len())
         .unwrap_or(0);
     assert!(executors >= 2, "the driver made {executors} executors");
+    // The budget goes with the run; the UI Ingress of the chart's urlFormat stays with the
+    // application.
+    wait_for(
+        "the driver's PodDisruptionBudget to go",
+        Duration::from_secs(60),
+        || pdbs_of(lab, name).is_empty().then_some(()),
+    );
+    let ingresses: Vec<_> = lab
+        .list(JOBS_NS, "ingresses", "")
+        .into_iter()
+        .filter(|i| i["metadata"]["ownerReferences"][0]["name"] == name)
+        .collect();
+    assert_eq!(ingresses.len(), 1, "the UI Ingress of {name}");
+    assert_eq!(
+        ingresses[0]["spec"]["rules"][0]["host"],
+        format!("{name}.spark.test")
+    );
     let logs = lab.sparkplane_ok(&["app", "logs", name, "--kube", "-n", JOBS_NS]);
     let n: u64 = 70000;
     let expected: Vec<String> = (0..7)
@@ -905,10 +936,8 @@ fn a_helm_upgrade_rolls_the_operator_over() {
         chart.to_str().expect("utf-8 path"),
         "--namespace",
         OPERATOR_NS,
-        "--set",
-        &format!("jobNamespaces={{{JOBS_NS},{RESTRICTED_NS}}}"),
-        "--set",
-        "controller.imagePullTimeoutSeconds=60",
+        "-f",
+        values_file().to_str().expect("utf-8 path"),
         "--set",
         "controller.statusWorkers=12",
         "--wait",
@@ -977,4 +1006,162 @@ fn applications_run_in_a_namespace_that_enforces_restricted() {
         .unwrap_or_default();
     assert!(msg.contains("violates PodSecurity \"restricted"), "{msg}");
     lab.delete(ns, "sparkapplication", name);
+}
+
+#[test]
+#[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
+fn batch_scheduler_pod_groups_are_accepted_and_removed() {
+    let lab = lab();
+    // No batch scheduler runs here, so the drivers wait; their PodGroups are what is checked.
+    for (scheduler, kind, group_name) in [
+        (
+            "volcano",
+            "podgroups.scheduling.volcano.sh",
+            "spark-pg-volcano-pg",
+        ),
+        (
+            "kube-scheduler",
+            "podgroups.scheduling.x-k8s.io",
+            "pg-kube-scheduler-pg",
+        ),
+    ] {
+        let name = if scheduler == "volcano" {
+            "pg-volcano"
+        } else {
+            "pg-kube-scheduler"
+        };
+        lab.delete(JOBS_NS, "sparkapplication", name);
+        lab.apply(&spark_pi(
+            JOBS_NS,
+            name,
+            &format!("  batchScheduler: {scheduler}\n"),
+        ));
+        lab.wait_app_state(JOBS_NS, name, "SUBMITTED", Duration::from_secs(60));
+        let group = wait_for(
+            &format!("{kind} {group_name}"),
+            Duration::from_secs(60),
+            || lab.get(JOBS_NS, kind, group_name),
+        );
+        assert_eq!(
+            group["metadata"]["ownerReferences"][0]["name"], name,
+            "{group:#}"
+        );
+        assert!(
+            group["spec"]["minResources"]["memory"].is_string(),
+            "{group:#}"
+        );
+        lab.delete(JOBS_NS, "sparkapplication", name);
+        wait_for(
+            &format!("{kind} {group_name} to go"),
+            Duration::from_secs(60),
+            || lab.get(JOBS_NS, kind, group_name).is_none().then_some(()),
+        );
+    }
+}
+
+/// Rights the chart grants that the tier does not use, each with where it is exercised. Every
+/// other right must appear in the API server's audit log of the operator's requests.
+const RIGHTS_USED_ELSEWHERE: [(&str, &str, &str); 5] = [
+    (
+        "get",
+        "pods",
+        "a live read before a driver is declared lost: controller scenario \
+         image_pull_failures_and_lost_drivers_fail_with_the_reason, on the double",
+    ),
+    (
+        "create",
+        "persistentvolumeclaims",
+        "on-demand PVCs: the lab has no storage provisioner",
+    ),
+    (
+        "patch",
+        "persistentvolumeclaims",
+        "on-demand PVCs: the lab has no storage provisioner",
+    ),
+    (
+        "delete",
+        "podgroups.scheduling.volcano.sh",
+        "deleted when the application terminates; no batch scheduler runs here to start it",
+    ),
+    (
+        "delete",
+        "podgroups.scheduling.x-k8s.io",
+        "deleted when the application terminates; no batch scheduler runs here to start it",
+    ),
+];
+
+#[test]
+#[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
+fn zz_every_right_of_the_operator_was_used_or_is_accounted_for() {
+    let lab = lab();
+    let audit = lab
+        .kubeconfig
+        .parent()
+        .expect("the lab directory")
+        .join("log/audit.log");
+    let text = std::fs::read_to_string(&audit).expect("the API server's audit log");
+    let operator = format!("system:serviceaccount:{OPERATOR_NS}:{OPERATOR_SA}");
+    let mut used = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if e["user"]["username"] != operator.as_str() || e["responseStatus"]["code"] == 403 {
+            continue;
+        }
+        let o = &e["objectRef"];
+        let group = o["apiGroup"].as_str().unwrap_or_default();
+        let mut resource = o["resource"].as_str().unwrap_or_default().to_string();
+        if !group.is_empty() {
+            resource = format!("{resource}.{group}");
+        }
+        if let Some(sub) = o["subresource"].as_str() {
+            resource = format!("{resource}/{sub}");
+        }
+        let verb = e["verb"].as_str().unwrap_or_default().to_string();
+        // A server-side apply that creates its object is authorized as create as well as
+        // patch (a patch-only account gets "cannot create resource"); the audit log shows it
+        // as a patch answered 201.
+        if verb == "patch" && e["responseStatus"]["code"] == 201 {
+            used.insert(("create".to_string(), resource.clone()));
+        }
+        used.insert((verb, resource));
+    }
+    let mut unused = Vec::new();
+    for file in ["operator-rules.yaml", "leader-rules.yaml"] {
+        for rule in rules(file) {
+            for group in &rule.api_groups {
+                for res in &rule.resources {
+                    let (base, sub) = match res.split_once('/') {
+                        Some((b, s)) => (b, Some(s)),
+                        None => (res.as_str(), None),
+                    };
+                    let mut resource = if group.is_empty() {
+                        base.to_string()
+                    } else {
+                        format!("{base}.{group}")
+                    };
+                    if let Some(s) = sub {
+                        resource = format!("{resource}/{s}");
+                    }
+                    for verb in &rule.verbs {
+                        if used.contains(&(verb.clone(), resource.clone())) {
+                            continue;
+                        }
+                        if RIGHTS_USED_ELSEWHERE
+                            .iter()
+                            .any(|(v, r, _)| v == verb && *r == resource)
+                        {
+                            continue;
+                        }
+                        unused.push(format!("{verb} {resource} ({file})"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "rights the operator holds but never used on the real cluster: {unused:#?}\nused: {used:#?}"
+    );
 }

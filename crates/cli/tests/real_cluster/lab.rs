@@ -57,6 +57,25 @@ pub fn lab() -> &'static Lab {
     })
 }
 
+/// The chart values of the tier: the job namespaces, a short image-pull timeout, and the
+/// options whose rights the chart grants turned on (UI Ingresses, ResourceQuota checks), so
+/// that every right is used on the real server.
+pub const VALUES: &str = r#"jobNamespaces: [spark-e2e, spark-restricted]
+controller:
+  imagePullTimeoutSeconds: 60
+  resourceQuotaEnforcement: true
+uiIngress:
+  urlFormat: "{{$appName}}.spark.test"
+"#;
+
+/// [`VALUES`] in a file, for helm's `-f`.
+pub fn values_file() -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("sparkplane-e2e-values-{}.yaml", std::process::id()));
+    std::fs::write(&path, VALUES).expect("write the values file");
+    path
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -201,6 +220,7 @@ impl Lab {
                 ("pod-security.kubernetes.io/enforce-version", "latest"),
             ],
         );
+        let values = values_file();
         let chart = chart();
         let o = self.helm(&[
             "upgrade",
@@ -210,10 +230,8 @@ impl Lab {
             "--namespace",
             OPERATOR_NS,
             "--create-namespace",
-            "--set",
-            &format!("jobNamespaces={{{JOBS_NS},{RESTRICTED_NS}}}"),
-            "--set",
-            "controller.imagePullTimeoutSeconds=60",
+            "-f",
+            values.to_str().expect("utf-8 path"),
             "--wait",
             "--timeout",
             "5m",
