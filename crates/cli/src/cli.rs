@@ -50,6 +50,28 @@ pub struct ValidateArgs {
     /// Manifest files (YAML or JSON, one or more documents each).
     #[arg(short = 'f', long = "file", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
+    /// The sparkConf keys admitted, as by an operator's.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
+}
+
+/// The tenancy boundary, for `operator`, `render` and `validate` alike.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TenancyArgs {
+    /// Admit this sparkConf key, which would otherwise fail its application because it
+    /// takes over what belongs to the operator (its service account, API server,
+    /// credentials, image or namespace); repeat the flag for more keys.
+    #[arg(long = "allow-spark-conf", value_name = "KEY",
+          value_parser = sparkplane_api::tenancy::parse_allowed_key)]
+    pub allow_spark_conf: Vec<String>,
+}
+
+impl TenancyArgs {
+    /// The policy the flags describe.
+    pub fn policy(&self) -> sparkplane_api::SparkConfPolicy {
+        // Every key was checked by the value parser, so none is refused here.
+        sparkplane_api::SparkConfPolicy::allowing(&self.allow_spark_conf).unwrap_or_default()
+    }
 }
 
 /// `spark ...`.
@@ -227,6 +249,9 @@ pub struct RenderArgs {
     /// The UI settings, as the operator's.
     #[command(flatten)]
     pub ui: UiArgs,
+    /// The sparkConf keys admitted, as the operator's.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
 }
 
 /// The Spark UI's Service and Ingress, for `operator` and `render` alike.
@@ -305,6 +330,9 @@ pub struct OperatorArgs {
     /// The UI settings.
     #[command(flatten)]
     pub ui: UiArgs,
+    /// The sparkConf keys admitted past the tenancy boundary.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
     /// Take part in leader election through this Lease (`namespace/name`); only the leader
     /// reconciles.
     #[arg(long)]

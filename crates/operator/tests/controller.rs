@@ -1132,3 +1132,80 @@ async fn resource_quotas_fail_applications_that_would_exceed_them() {
     assert!(double.object(&pod_path("big-driver")).is_some());
     assert_rbac_allows_every_call(&double);
 }
+
+/// The tenancy boundary (`sparkplane_api::tenancy`): an application whose sparkConf would
+/// take over the operator's service account fails before anything is created, naming the
+/// key; a scheduled template with such a key fails validation; an operator started with
+/// the key on its allow-list (`--allow-spark-conf`) runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spark_conf_keys_past_the_tenancy_boundary_fail_unless_allowed() {
+    let key = "spark.kubernetes.authenticate.driver.serviceAccountName";
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create(
+        &double,
+        &manifest("escalate", json!({"sparkConf": {key: "cluster-admin"}})),
+    )
+    .await;
+    let failed = wait_state(&double, "escalate", "FAILED").await;
+    let message = failed["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains(&format!("spec.sparkConf[\"{key}\"]: expected no such key")),
+        "{message}"
+    );
+    assert!(
+        message.contains("set spec.driver.serviceAccount instead"),
+        "{message}"
+    );
+    assert!(!message.contains("cluster-admin"), "{message}");
+    create_scheduled(
+        &double,
+        "nightly",
+        json!({"template": {"sparkConf": {"spark.master": "k8s://https://elsewhere"}}}),
+    )
+    .await;
+    let path = format!(
+        "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/scheduledsparkapplications/nightly"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = double.object(&path).unwrap();
+        if s["status"]["scheduleState"] == "FailedValidation" {
+            let reason = s["status"]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("spec.template.sparkConf[\"spark.master\"]"),
+                "{reason}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pod_posts(&double), 0);
+    assert!(runs_of(&double, "nightly").is_empty());
+    op.stop().await;
+
+    let config = Config {
+        namespaces: vec![NS.into()],
+        lifecycle: fast(),
+        spark_conf: sparkplane_api::SparkConfPolicy::allowing([key]).unwrap(),
+        ..Config::default()
+    };
+    let _op = Operator::start_config(&double, config).await;
+    create(
+        &double,
+        &manifest(
+            "admitted",
+            json!({"sparkConf": {key: "spark-admin"}, "driver": {"serviceAccount": null}}),
+        ),
+    )
+    .await;
+    let admitted = wait_submitted(&double, "admitted").await;
+    let pod_name = admitted["status"]["driverInfo"]["podName"]
+        .as_str()
+        .unwrap();
+    let pod = double.object(&pod_path(pod_name)).unwrap();
+    assert_eq!(pod["spec"]["serviceAccountName"], "spark-admin");
+}

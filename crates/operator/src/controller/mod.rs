@@ -31,6 +31,8 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
 
+use sparkplane_api::SparkConfPolicy;
+
 use crate::lifecycle::Settings;
 use crate::metrics::Metrics;
 use crate::render::{labels, UiOptions};
@@ -58,6 +60,9 @@ pub struct Config {
     /// Fail applications that would exceed a ResourceQuota of their namespace before they
     /// are submitted (kubeflow's `--enable-resource-quota-enforcement`).
     pub resource_quota_enforcement: bool,
+    /// The sparkConf keys admitted past the tenancy boundary (`--allow-spark-conf`); every
+    /// other key of [`sparkplane_api::tenancy`] fails its application.
+    pub spark_conf: SparkConfPolicy,
 }
 
 impl Default for Config {
@@ -72,6 +77,7 @@ impl Default for Config {
             submit_workers: 16,
             reporter: "sparkplane-operator".into(),
             resource_quota_enforcement: false,
+            spark_conf: SparkConfPolicy::default(),
         }
     }
 }
@@ -179,6 +185,7 @@ fn spawn_namespace(
     let sched_ctx = Arc::new(scheduled::ScheduledContext {
         client: client.clone(),
         metrics: common.metrics.clone(),
+        spark_conf: config.spark_conf.clone(),
     });
     let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
     let sched_controller = Controller::new_with(

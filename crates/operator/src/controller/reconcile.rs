@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
     ApplicationState, ApplicationStateType as State, SparkApplicationStatus,
 };
-use sparkplane_api::{parse_value, Manifest, Problem, SparkApplication};
+use sparkplane_api::{parse_value_with, Manifest, Problem, SparkApplication};
 
 use super::index::Kept;
 use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
@@ -46,7 +46,8 @@ pub async fn reconcile(
         return Ok(Requeue::await_change());
     };
     let source = format!("SparkApplication {ns}/{name}");
-    let app = match parse_value(&source, status::typed_json(&obj, "SparkApplication")) {
+    let value = status::typed_json(&obj, "SparkApplication");
+    let app = match parse_value_with(&source, value, &ctx.config.spark_conf) {
         Ok((Manifest::SparkApplication(a), _)) => *a,
         Ok(_) => return Ok(Requeue::await_change()),
         Err(problems) => {

@@ -11,7 +11,7 @@ use serde_json::json;
 use sparkplane_api::v1beta2::{
     ScheduleState, ScheduledSparkApplicationStatus, SparkApplicationStatus,
 };
-use sparkplane_api::{parse_value, Manifest, ScheduledSparkApplication};
+use sparkplane_api::{parse_value_with, Manifest, ScheduledSparkApplication, SparkConfPolicy};
 
 use super::{app_resource, ERROR_REQUEUE};
 use crate::error::OperatorError;
@@ -23,6 +23,8 @@ use crate::schedule::{decide, Action, Run};
 pub struct ScheduledContext {
     pub(crate) client: Client,
     pub(crate) metrics: Arc<Metrics>,
+    /// The sparkConf keys the operator admits in templates.
+    pub(crate) spark_conf: SparkConfPolicy,
 }
 
 /// The API resource of ScheduledSparkApplication.
@@ -45,7 +47,7 @@ pub async fn reconcile(
         Api::namespaced_with(ctx.client.clone(), &ns, &scheduled_resource());
     let value = super::status::typed_json(&obj, "ScheduledSparkApplication");
     let source = format!("ScheduledSparkApplication {ns}/{name}");
-    let scheduled = match parse_value(&source, value) {
+    let scheduled = match parse_value_with(&source, value, &ctx.spark_conf) {
         Ok((Manifest::ScheduledSparkApplication(s), _)) => *s,
         Ok(_) => return Ok(Requeue::await_change()),
         Err(problems) => {

@@ -148,6 +148,7 @@ async fn run(
         attempt,
         now_millis: Timestamp::now().as_millisecond(),
         ui: ctx.config.ui.clone(),
+        spark_conf: ctx.config.spark_conf.clone(),
         ..RenderOptions::default()
     };
     let outcome = match render(app, &options) {

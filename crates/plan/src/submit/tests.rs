@@ -1,10 +1,17 @@
 use super::*;
-use sparkplane_api::load::{parse_documents, Manifest};
+use sparkplane_api::load::{parse_documents_with, LoadOptions, Manifest};
+use sparkplane_api::tenancy::{refusable_keys, SparkConfPolicy};
 
 const BASE: &str = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  sparkVersion: \"4.3.0\"\n  mainClass: org.example.Pi\n  mainApplicationFile: jobs/pi.jar\n  arguments: [\"10\", \"a b\"]\n  driver:\n    cores: 1\n    memory: 512m\n  executor:\n    cores: 2\n    instances: 3\n    memory: 1g\n";
 
+/// The plan's own handling of every key is tested here, so the keys the tenancy boundary
+/// refuses before any plan (`sparkplane_api::tenancy`) are admitted.
 fn app(text: &str) -> SparkApplication {
-    let (ms, _) = parse_documents("app.yaml", text).expect("valid manifest");
+    let options = LoadOptions {
+        spark_conf: SparkConfPolicy::allowing(refusable_keys()).expect("refusable keys"),
+        ..LoadOptions::default()
+    };
+    let (ms, _) = parse_documents_with("app.yaml", text, &options).expect("valid manifest");
     match ms.into_iter().next().map(|m| m.manifest) {
         Some(Manifest::SparkApplication(a)) => *a,
         other => panic!("not an application: {other:?}"),
