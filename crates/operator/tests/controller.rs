@@ -1213,3 +1213,83 @@ async fn spark_conf_keys_past_the_tenancy_boundary_fail_unless_allowed() {
     let pod = double.object(&pod_path(pod_name)).unwrap();
     assert_eq!(pod["spec"]["serviceAccountName"], "spark-admin");
 }
+
+/// What the test's log subscriber writes.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+/// Every reconcile runs in a span naming its object, and the error policy logs each
+/// failure naming the object and counts the failures in a row for it; the count goes once
+/// the object reconciles. (The only test of this binary that installs a log subscriber.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reconciles_are_logged_and_counted_for_their_object() {
+    let logs = Logs::default();
+    tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_env_filter("sparkplane_operator=info")
+        .init();
+    let double = KubeDouble::start().unwrap();
+    double.inject(Fault {
+        method: Some("GET".into()),
+        path_contains: "/sparkapplications/flaky".into(),
+        code: Some(500),
+        delay: Duration::ZERO,
+        times: 3,
+    });
+    let op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("flaky", json!({}))).await;
+    wait_submitted(&double, "flaky").await;
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().collect();
+    for n in 1..=3 {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("reconcile failed; retrying")
+                    && l.contains("kind=\"SparkApplication\"")
+                    && l.contains("namespace=jobs")
+                    && l.contains("name=flaky")
+                    && l.contains(&format!("failures={n}"))),
+            "failure {n} of flaky not logged: {text}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l
+            .contains("reconcile{kind=\"SparkApplication\" namespace=jobs name=flaky}")
+            && l.contains("state change")),
+        "no state change logged in the reconcile's span: {text}"
+    );
+    let metrics = op.metrics.encode();
+    assert!(
+        !metrics.contains("name=\"flaky\""),
+        "flaky reconciled, yet still counted as failing: {metrics}"
+    );
+    assert!(
+        metrics.contains("sparkplane_reconcile_errors_total{kind=\"server\"} 3"),
+        "{metrics}"
+    );
+}
