@@ -81,6 +81,18 @@ pub enum SparkCommand {
     Install(SparkInstallArgs),
     /// List installed Spark distributions.
     List,
+    /// Print the SPARK_HOME of an installed release (for scripts).
+    Home(SparkHomeArgs),
+}
+
+/// `spark home`.
+#[derive(Debug, Args)]
+pub struct SparkHomeArgs {
+    /// The release, `X.Y.Z`: exactly that one (`$SPARK_HOME` when it is that release,
+    /// else sparkplane's install).
+    // Named `spark_version` because `version` is the id of clap's own `--version` flag.
+    #[arg(value_name = "VERSION")]
+    pub spark_version: String,
 }
 
 /// `spark install`.
@@ -457,6 +469,9 @@ pub enum AppCommand {
     /// Print the Kubernetes Events of a SparkApplication (needs --kube).
     Events {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Where the application is.
         #[command(flatten)]
@@ -465,6 +480,9 @@ pub enum AppCommand {
     /// Forward a local port to a SparkApplication's Spark UI (needs --kube).
     Ui {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Local port.
         #[arg(long, default_value_t = 4040)]
@@ -476,6 +494,9 @@ pub enum AppCommand {
     /// Delete a SparkApplication; its pods and objects go with it (needs --kube).
     Delete {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Where the application is.
         #[command(flatten)]
