@@ -276,3 +276,26 @@ fn suspend_and_ttl() {
     assert!(p.suspend);
     assert_eq!(p.time_to_live_seconds, Some(30));
 }
+
+/// The README's example runs locally from the Spark home, where the image has its jar
+/// (`local:///opt/spark/...`); its Kubernetes-only fields are reported, nothing else.
+#[test]
+fn the_spark_pi_example_runs_its_jar_from_the_spark_home() {
+    let p = plan(include_str!("../../../../examples/spark-pi.yaml"), true);
+    let jar = PathBuf::from("/spark/examples/jars/sparkplane-examples.jar");
+    assert_eq!(
+        p.local_files,
+        [("spec.mainApplicationFile".to_string(), jar.clone())]
+    );
+    assert!(
+        p.command.args.contains(&jar.display().to_string()),
+        "{:?}",
+        p.command.args
+    );
+    assert_eq!(flag(&p, "--class"), Some("org.sparkplane.examples.SparkPi"));
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    let w = p.warnings[0].to_string();
+    for f in ["spec.image", "spec.driver.serviceAccount"] {
+        assert!(w.contains(f), "{f} not in {w}");
+    }
+}
