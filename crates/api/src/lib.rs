@@ -8,7 +8,7 @@
 //! Modules: [`v1beta2`] and [`cluster`] hold the types; [`load`] turns text into them
 //! ([`parse_documents`]), reporting every problem with its field path; [`validate`] holds
 //! the semantic rules `parse_documents` runs; [`tenancy`] the sparkConf keys an operator
-//! refuses; [`names`], [`quantity`] and [`version`] are the pure helpers those rules use.
+//! refuses; [`restart`] what `restartPolicy` means in both modes; [`names`], [`quantity`] and [`version`] are the pure helpers those rules use.
 
 #![warn(missing_docs)]
 
@@ -19,6 +19,7 @@ pub mod load;
 pub mod names;
 pub mod problem;
 pub mod quantity;
+pub mod restart;
 pub mod tenancy;
 pub mod v1beta2;
 pub mod validate;

@@ -327,7 +327,7 @@ pub struct OperatorArgs {
     #[arg(long)]
     pub unschedulable_timeout: Option<u64>,
     /// The longest delay between retries, in seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = sparkplane_api::restart::DEFAULT_MAX_RETRY_DELAY.as_secs())]
     pub max_retry_delay: u64,
     /// The most executors recorded in an application's status.
     #[arg(long, default_value_t = 1000)]

@@ -251,13 +251,21 @@ fn uris() {
     }
 }
 
+/// The local plan carries the manifest's restartPolicy with kubeflow's defaults, as
+/// `sparkplane_api::restart` reads it for both modes.
 #[test]
 fn restart_policy_defaults() {
-    let never = retry_policy(&app(BASE));
+    use sparkplane_api::restart::{RestartKind, DEFAULT_RETRY_INTERVAL};
+    use std::time::Duration;
+    let never = plan(BASE, true).retry;
     assert_eq!(never.kind, RestartKind::Never);
-    let on_failure = retry_policy(&app(&format!(
-        "{BASE}  restartPolicy:\n    type: OnFailure\n    onFailureRetries: 3\n    onSubmissionFailureRetryInterval: 20\n"
-    )));
+    let on_failure = plan(
+        &format!(
+            "{BASE}  restartPolicy:\n    type: OnFailure\n    onFailureRetries: 3\n    onSubmissionFailureRetryInterval: 20\n"
+        ),
+        true,
+    )
+    .retry;
     assert_eq!(on_failure.kind, RestartKind::OnFailure);
     assert_eq!(on_failure.on_failure_retries, 3);
     assert_eq!(on_failure.on_failure_interval, DEFAULT_RETRY_INTERVAL);
