@@ -15,7 +15,7 @@ cargo build --release -q -p sparkplane
 sp=$PWD/target/release/sparkplane
 export SPARKPLANE_HOME=${SPARKPLANE_HOME:-$(mktemp -d /tmp/sparkplane-bench.XXXXXX)}
 "$sp" spark install "$version" >/dev/null
-spark_home=$("$sp" spark list | awk -F'\t' -v v="$version" '$1 == v { print $2; exit }')
+spark_home=$("$sp" spark home "$version")
 scala=2.13; [[ $version == 3.* ]] && scala=2.12
 jar=$PWD/examples/target/scala-$scala/sparkplane-examples.jar
 [ -f "$jar" ] || examples/scala/build.sh "$spark_home" "$jar" >/dev/null

@@ -17,7 +17,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 bin=$target/release
 # Installs when missing (a no-op otherwise); sparkplane itself says where the release lives.
 "$bin/sparkplane" spark install "$version" >&2
-spark_home=$("$bin/sparkplane" spark list | awk -v v="$version" '$1 == v { print $2; exit }')
+spark_home=$("$bin/sparkplane" spark home "$version")
 mkdir -p bench/results
 python3 bench/submit_bench.py --sparkplane "$bin/sparkplane" --double "$bin/kube-double" \
   --spark-home "$spark_home" --version "$version" --repeats "$repeats" \

@@ -53,7 +53,7 @@ jobs=()
 for v in "${versions[@]}"; do
   # Installs when missing (a no-op otherwise); sparkplane itself says where the release lives.
   "$bin/sparkplane" spark install "$v" >&2
-  spark_home=$("$bin/sparkplane" spark list | awk -v v="$v" '$1 == v { print $2; exit }')
+  spark_home=$("$bin/sparkplane" spark home "$v")
   rm -rf "${out:?}/$v"
   for c in "$root"/conformance/cases/*/; do
     jobs+=("$v $(basename "$c") $out $spark_home")

@@ -10,10 +10,11 @@ cargo build --release -q -p sparkplane
 sp=target/release/sparkplane
 
 "$sp" spark install "$version"
-spark_home=$("$sp" spark list | awk -F"\t" -v v="$version" '$1 == v { print $2; exit }')
+spark_home=$("$sp" spark home "$version")
 
-scala=2.13; [[ $version == 3.* ]] && scala=2.12
-jar=examples/target/scala-$scala/sparkplane-examples.jar
+# examples/spark-pi.yaml runs local:///opt/spark/examples/jars/sparkplane-examples.jar, where
+# sparkplane's Spark image has it; locally /opt/spark/ is the Spark home, so the jar goes there.
+jar=$spark_home/examples/jars/sparkplane-examples.jar
 [ -f "$jar" ] || examples/scala/build.sh "$spark_home" "$jar"
 
 trap '"$sp" cluster down demo >/dev/null 2>&1 || true' EXIT

@@ -50,6 +50,28 @@ pub struct ValidateArgs {
     /// Manifest files (YAML or JSON, one or more documents each).
     #[arg(short = 'f', long = "file", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
+    /// The sparkConf keys admitted, as by an operator's.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
+}
+
+/// The tenancy boundary, for `operator`, `render` and `validate` alike.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TenancyArgs {
+    /// Admit this sparkConf key, which would otherwise fail its application because it
+    /// takes over what belongs to the operator (its service account, API server,
+    /// credentials, image or namespace); repeat the flag for more keys.
+    #[arg(long = "allow-spark-conf", value_name = "KEY",
+          value_parser = sparkplane_api::tenancy::parse_allowed_key)]
+    pub allow_spark_conf: Vec<String>,
+}
+
+impl TenancyArgs {
+    /// The policy the flags describe.
+    pub fn policy(&self) -> sparkplane_api::SparkConfPolicy {
+        // Every key was checked by the value parser, so none is refused here.
+        sparkplane_api::SparkConfPolicy::allowing(&self.allow_spark_conf).unwrap_or_default()
+    }
 }
 
 /// `spark ...`.
@@ -59,6 +81,18 @@ pub enum SparkCommand {
     Install(SparkInstallArgs),
     /// List installed Spark distributions.
     List,
+    /// Print the SPARK_HOME of an installed release (for scripts).
+    Home(SparkHomeArgs),
+}
+
+/// `spark home`.
+#[derive(Debug, Args)]
+pub struct SparkHomeArgs {
+    /// The release, `X.Y.Z`: exactly that one (`$SPARK_HOME` when it is that release,
+    /// else sparkplane's install).
+    // Named `spark_version` because `version` is the id of clap's own `--version` flag.
+    #[arg(value_name = "VERSION")]
+    pub spark_version: String,
 }
 
 /// `spark install`.
@@ -234,6 +268,9 @@ pub struct RenderArgs {
     /// The UI settings, as the operator's.
     #[command(flatten)]
     pub ui: UiArgs,
+    /// The sparkConf keys admitted, as the operator's.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
     /// The Pod Security settings, as the operator's.
     #[command(flatten)]
     pub pod_security: PodSecurityArgs,
@@ -347,7 +384,7 @@ pub struct OperatorArgs {
     #[arg(long)]
     pub unschedulable_timeout: Option<u64>,
     /// The longest delay between retries, in seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = sparkplane_api::restart::DEFAULT_MAX_RETRY_DELAY.as_secs())]
     pub max_retry_delay: u64,
     /// The most executors recorded in an application's status.
     #[arg(long, default_value_t = 1000)]
@@ -365,6 +402,9 @@ pub struct OperatorArgs {
     /// The Pod Security of the Spark pods.
     #[command(flatten)]
     pub pod_security: PodSecurityArgs,
+    /// The sparkConf keys admitted past the tenancy boundary.
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
     /// Take part in leader election through this Lease (`namespace/name`); only the leader
     /// reconciles.
     #[arg(long)]
@@ -489,6 +529,9 @@ pub enum AppCommand {
     /// Print the Kubernetes Events of a SparkApplication (needs --kube).
     Events {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Where the application is.
         #[command(flatten)]
@@ -497,6 +540,9 @@ pub enum AppCommand {
     /// Forward a local port to a SparkApplication's Spark UI (needs --kube).
     Ui {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Local port.
         #[arg(long, default_value_t = 4040)]
@@ -508,6 +554,9 @@ pub enum AppCommand {
     /// Delete a SparkApplication; its pods and objects go with it (needs --kube).
     Delete {
         /// Application name.
+        // Only SparkApplications on Kubernetes have these: without --kube the parser
+        // refuses the command.
+        #[arg(requires = "kube")]
         name: String,
         /// Where the application is.
         #[command(flatten)]

@@ -2,22 +2,19 @@
 
 use std::path::Path;
 
-use sparkplane_api::{parse_documents, parse_documents_skipping_others, LoadedManifest, Problem};
+use sparkplane_api::{parse_documents_with, LoadOptions, LoadedManifest, Problem};
 
 use crate::Reported;
 
 /// Reads and validates every file; prints warnings; on any error prints every problem of
 /// every file and fails with exit code 2.
 pub fn load(files: &[&Path]) -> anyhow::Result<Vec<LoadedManifest>> {
-    load_with(files, false)
+    load_with(files, &LoadOptions::default())
 }
 
-/// Like [`load`], but documents of other API groups are skipped with a warning.
-pub fn load_spark_documents(files: &[&Path]) -> anyhow::Result<Vec<LoadedManifest>> {
-    load_with(files, true)
-}
-
-fn load_with(files: &[&Path], skip_others: bool) -> anyhow::Result<Vec<LoadedManifest>> {
+/// Like [`load`], with `options` (documents of other API groups skipped, sparkConf keys
+/// admitted past the tenancy boundary).
+pub fn load_with(files: &[&Path], options: &LoadOptions) -> anyhow::Result<Vec<LoadedManifest>> {
     let mut all = Vec::new();
     let mut problems: Vec<Problem> = Vec::new();
     for f in files {
@@ -34,12 +31,7 @@ fn load_with(files: &[&Path], skip_others: bool) -> anyhow::Result<Vec<LoadedMan
                 continue;
             }
         };
-        let parsed = if skip_others {
-            parse_documents_skipping_others(&source, &text)
-        } else {
-            parse_documents(&source, &text)
-        };
-        match parsed {
+        match parse_documents_with(&source, &text, options) {
             Ok((manifests, warnings)) => {
                 all.extend(manifests);
                 problems.extend(warnings);

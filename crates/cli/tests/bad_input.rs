@@ -1,6 +1,10 @@
 //! Bad input: each gets one line naming the file, the field path and the expectation, a
 //! non-zero exit, and leaves nothing running.
 
+// Test code: a panic is how a test fails (the workspace denies unwrap and expect
+// outside tests, and clippy counts only #[test] functions here as tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -106,6 +110,63 @@ fn min_greater_than_max_executors() {
     refused(
         &format!("{APP_HEAD}  dynamicAllocation:\n    enabled: true\n    minExecutors: 5\n    maxExecutors: 2\n"),
         &["spec.dynamicAllocation.minExecutors", "5"],
+    );
+}
+
+/// The tenancy boundary: a sparkConf key that would take over the operator's service
+/// account is refused by `validate`, naming the key and the field to use instead.
+#[test]
+fn spark_conf_key_past_the_tenancy_boundary() {
+    refused(
+        &format!("{APP_HEAD}  sparkConf:\n    spark.kubernetes.authenticate.driver.serviceAccountName: cluster-admin\n"),
+        &[
+            "spec.sparkConf[\"spark.kubernetes.authenticate.driver.serviceAccountName\"]: expected no such key",
+            "set spec.driver.serviceAccount instead",
+            "--allow-spark-conf spark.kubernetes.authenticate.driver.serviceAccountName",
+        ],
+    );
+}
+
+/// `--allow-spark-conf` admits its key in `validate` and `render` (as in the operator), and
+/// the rendered driver runs as the service account the key names; the flag takes only keys
+/// the boundary refuses, so a misspelt one is an error rather than an entry that never
+/// matches.
+#[test]
+fn allow_spark_conf_admits_its_key_in_validate_and_render() {
+    let key = "spark.kubernetes.authenticate.driver.serviceAccountName";
+    let env = env();
+    let f = env.file(
+        "m.yaml",
+        &format!("{APP_HEAD}  image: spark:4.3.0\n  sparkConf:\n    {key}: spark-admin\n"),
+    );
+    let f = f.display().to_string();
+    for command in ["validate", "render"] {
+        let out = env.run(&[command, "-f", &f]);
+        let (_, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("spec.sparkConf[\"{key}\"]")),
+            "{stderr}"
+        );
+    }
+    let out = env.ok(&["validate", "--allow-spark-conf", key, "-f", &f]);
+    assert!(out.contains("is valid"), "{out}");
+    let rendered = env.ok(&["render", "-o", "json", "--allow-spark-conf", key, "-f", &f]);
+    let list: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+    let pod = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Pod")
+        .unwrap();
+    assert_eq!(pod["spec"]["serviceAccountName"], "spark-admin");
+    let out = env.run(&["validate", "--allow-spark-conf", "spark.mastr", "-f", &f]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("expected one of the sparkConf keys the operator refuses")
+            && stderr.contains("\"spark.mastr\""),
+        "{stderr}"
     );
 }
 

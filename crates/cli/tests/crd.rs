@@ -1,6 +1,10 @@
 //! The CRDs in `deploy/crds/` are what `sparkplane crd` generates from the types, and they
 //! pass the official CustomResourceDefinition schema.
 
+// Test code: a panic is how a test fails (the workspace denies unwrap and expect
+// outside tests, and clippy counts only #[test] functions here as tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -136,5 +140,51 @@ fn the_helm_chart_values_match_their_schema() {
     assert!(
         !o.status.success(),
         "the values schema accepted a misspelt key"
+    );
+    // And a sparkConf key on the allow-list that the operator would refuse as a flag.
+    let allow = |key: &str| {
+        values.replace(
+            "allowSparkConf: []",
+            &format!("allowSparkConf: [\"{key}\"]"),
+        )
+    };
+    let o = check(&allow("spark.master"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = check(&allow("spark.mastr"));
+    assert!(
+        !o.status.success(),
+        "the values schema accepted spark.mastr"
+    );
+}
+
+/// The chart's `controller.allowSparkConf` admits exactly the keys `--allow-spark-conf`
+/// takes, so a value the schema passes never stops the operator at start.
+#[test]
+fn the_helm_chart_allows_the_spark_conf_keys_the_operator_does() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("deploy/helm/sparkplane-operator/values.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut chart: Vec<&str> = schema
+        .pointer("/properties/controller/properties/allowSparkConf/items/enum")
+        .and_then(serde_json::Value::as_array)
+        .expect("controller.allowSparkConf in the values schema")
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let mut operator: Vec<&str> = sparkplane_api::tenancy::refusable_keys().collect();
+    chart.sort_unstable();
+    operator.sort_unstable();
+    assert_eq!(chart, operator);
+    let template = std::fs::read_to_string(
+        repo().join("deploy/helm/sparkplane-operator/templates/deployment.yaml"),
+    )
+    .unwrap();
+    assert!(
+        template.contains(
+            "range .Values.controller.allowSparkConf }}\n            - --allow-spark-conf={{ . }}"
+        ),
+        "{template}"
     );
 }

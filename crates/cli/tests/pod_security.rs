@@ -6,6 +6,8 @@
 //! The check is `test/podsecurity-check` (k8s.io/pod-security-admission v0.36.3's `policy`
 //! package), named by `SPARKPLANE_PODSECURITY_CHECK`; scripts/test.sh builds it and sets the
 //! variable. Without it these tests are reported as ignored (crates/cli/build.rs).
+// Helpers outside #[test] functions panic too: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,8 @@
 //!
 //! Opt-in: `SPARKPLANE_KUBE_LAB=<admin kubeconfig>` and `cargo test --test real_cluster --
 //! --ignored --test-threads=1`; `scripts/test.sh` brings the cluster up and runs them.
+// Helpers outside #[test] functions panic too: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "real_cluster/lab.rs"]
 mod lab;

@@ -11,7 +11,7 @@ fn main() -> anyhow::Result<()> {
         .filter(|l| !l.trim().is_empty())
         .map(serde_json::from_str)
         .collect::<Result<Vec<serde_json::Value>, _>>()?;
-    let normalized = sparkplane_conformance::normalize(&requests);
+    let normalized = sparkplane_conformance::normalize(&requests)?;
     println!("{}", serde_json::to_string_pretty(&normalized)?);
     Ok(())
 }

@@ -133,6 +133,26 @@ impl Distributions {
             }
         })
     }
+
+    /// The distribution of exactly `wanted` (`$SPARK_HOME` preferred over a managed install,
+    /// as [`Distributions::resolve`] prefers it), or [`DistroError::NotInstalled`]: unlike
+    /// `resolve`, never another release of the line, because callers (`sparkplane spark
+    /// home`, scripts) name a release to use its files.
+    pub fn exact(&self, wanted: &SparkVersion) -> Result<Installation, DistroError> {
+        let all = self.installed()?;
+        match pick(&all, wanted) {
+            Some(r) if !r.substituted => Ok(r.installation),
+            _ => {
+                let mut installed: Vec<SparkVersion> = all.iter().map(|i| i.version).collect();
+                installed.sort_unstable();
+                installed.dedup();
+                Err(DistroError::NotInstalled {
+                    wanted: *wanted,
+                    installed,
+                })
+            }
+        }
+    }
 }
 
 fn origin_rank(o: Origin) -> u8 {

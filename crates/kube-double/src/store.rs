@@ -107,14 +107,25 @@ fn key(route: &Route, name: &str) -> Key {
     )
 }
 
-fn meta(obj: &mut Value) -> &mut Map<String, Value> {
-    if !obj.get("metadata").is_some_and(Value::is_object) {
-        obj["metadata"] = json!({});
-    }
-    // Just ensured to be an object above.
-    obj["metadata"]
+/// The object's metadata, created when missing; a body that is not an object, or whose
+/// metadata is not one, is refused as the API server refuses it.
+fn meta(obj: &mut Value) -> Result<&mut Map<String, Value>, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            422,
+            "Invalid",
+            "expected an object whose metadata is an object",
+        )
+    };
+    let slot = obj
         .as_object_mut()
-        .expect("metadata is an object")
+        .ok_or_else(invalid)?
+        .entry("metadata")
+        .or_insert_with(|| json!({}));
+    if slot.is_null() {
+        *slot = json!({});
+    }
+    slot.as_object_mut().ok_or_else(invalid)
 }
 
 /// RFC 7386 JSON merge patch.
@@ -246,7 +257,7 @@ impl Store {
         route: &Route,
         mut obj: Value,
     ) -> Result<(Value, Vec<Event>), ApiError> {
-        let m = meta(&mut obj);
+        let m = meta(&mut obj)?;
         let name = match m.get("name").and_then(Value::as_str) {
             Some(n) if !n.is_empty() => n.to_string(),
             _ => match m.get("generateName").and_then(Value::as_str) {
@@ -271,7 +282,7 @@ impl Store {
         self.uids += 1;
         let uid = format!("00000000-0000-4000-8000-{:012x}", self.uids);
         let rv = self.bump();
-        let m = meta(&mut obj);
+        let m = meta(&mut obj)?;
         m.insert("name".into(), json!(name));
         if let Some(ns) = &route.namespace {
             m.insert("namespace".into(), json!(ns));
@@ -336,7 +347,7 @@ impl Store {
             Err(e) if kind == PatchKind::Apply && route.subresource.is_none() => {
                 let _ = e;
                 let mut obj = patch.clone();
-                meta(&mut obj).insert("name".into(), json!(name));
+                meta(&mut obj)?.insert("name".into(), json!(name));
                 return self.create(route, obj);
             }
             Err(e) => return Err(e),
@@ -358,6 +369,8 @@ impl Store {
         current: Value,
         mut next: Value,
     ) -> Result<(Value, Vec<Event>), ApiError> {
+        // A body that is not an object is refused before any field of it is set.
+        meta(&mut next)?;
         if route.subresource.as_deref() == Some("status") {
             // The status subresource changes only `.status`.
             let status = next.get("status").cloned().unwrap_or(Value::Null);
@@ -376,10 +389,10 @@ impl Store {
         ] {
             match current.pointer(&format!("/metadata/{f}")) {
                 Some(v) => {
-                    meta(&mut next).insert(f.into(), v.clone());
+                    meta(&mut next)?.insert(f.into(), v.clone());
                 }
                 None => {
-                    meta(&mut next).remove(f);
+                    meta(&mut next)?.remove(f);
                 }
             }
         }
@@ -389,8 +402,8 @@ impl Store {
             .and_then(Value::as_i64)
             .unwrap_or(1)
             + i64::from(spec_changed);
-        meta(&mut next).insert("generation".into(), json!(generation));
-        meta(&mut next).insert(
+        meta(&mut next)?.insert("generation".into(), json!(generation));
+        meta(&mut next)?.insert(
             "resourceVersion".into(),
             current["metadata"]["resourceVersion"].clone(),
         );
@@ -399,7 +412,7 @@ impl Store {
             return Ok((current, vec![]));
         }
         let rv = self.bump();
-        meta(&mut next).insert("resourceVersion".into(), json!(rv.to_string()));
+        meta(&mut next)?.insert("resourceVersion".into(), json!(rv.to_string()));
         let finalizers_empty = next
             .pointer("/metadata/finalizers")
             .and_then(Value::as_array)
@@ -427,7 +440,7 @@ impl Store {
                 return Ok((obj, vec![]));
             }
             let rv = self.bump();
-            let m = meta(&mut obj);
+            let m = meta(&mut obj)?;
             m.insert(
                 "deletionTimestamp".into(),
                 json!(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
@@ -517,6 +530,29 @@ mod tests {
         assert_eq!(s.get(&pods(), "a").unwrap(), p);
         s.delete(&pods(), "a").unwrap();
         assert_eq!(s.get(&pods(), "a").unwrap_err().code, 404);
+    }
+
+    /// Bodies that are not objects, or whose metadata is not one, are refused as the API
+    /// server refuses them (422) rather than stopping the double; a missing or null
+    /// metadata is filled in.
+    #[test]
+    fn bodies_without_object_metadata_are_invalid() {
+        let mut s = Store::default();
+        for body in [json!([1]), json!("pod"), json!({"metadata": "a"})] {
+            assert_eq!(
+                s.create(&pods(), body.clone()).unwrap_err().code,
+                422,
+                "{body}"
+            );
+        }
+        s.create(&pods(), json!({"metadata": {"name": "a"}}))
+            .unwrap();
+        assert_eq!(s.replace(&pods(), "a", json!([1])).unwrap_err().code, 422);
+        let e = s.create(&pods(), json!({"metadata": null})).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (422, "metadata.name: Required value")
+        );
     }
 
     #[test]

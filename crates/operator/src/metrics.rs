@@ -44,6 +44,28 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// Labels naming one object.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ObjectLabels {
+    /// The object's kind.
+    pub kind: String,
+    /// Its namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl ObjectLabels {
+    /// The labels of `kind` `namespace/name`.
+    pub fn new(kind: &str, namespace: Option<String>, name: String) -> Self {
+        ObjectLabels {
+            kind: kind.to_string(),
+            namespace: namespace.unwrap_or_default(),
+            name,
+        }
+    }
+}
+
 /// Every metric, registered.
 pub struct Metrics {
     registry: Registry,
@@ -57,6 +79,10 @@ pub struct Metrics {
     pub transitions: Family<TransitionLabels, Counter>,
     /// Reconcile errors by kind.
     pub reconcile_errors: Family<KindLabels, Counter>,
+    /// Consecutive failed reconciles of each object whose last reconcile failed. An object's
+    /// series goes at its next successful reconcile, so only failing objects have one and
+    /// the family stays as small as the set of objects in trouble.
+    pub object_failures: Family<ObjectLabels, Gauge<i64, AtomicI64>>,
     /// Reconciles.
     pub reconciles: Counter,
     /// Kubernetes API calls by verb and code.
@@ -91,6 +117,7 @@ impl Metrics {
             transition_latency,
             transitions: Family::default(),
             reconcile_errors: Family::default(),
+            object_failures: Family::default(),
             reconciles: Counter::default(),
             api_calls: Family::default(),
             submit_queue_depth: Gauge::default(),
@@ -122,6 +149,11 @@ impl Metrics {
             "reconcile_errors",
             "Reconcile errors by kind",
             m.reconcile_errors.clone(),
+        );
+        registry.register(
+            "object_reconcile_failures",
+            "Consecutive failed reconciles of each object now failing",
+            m.object_failures.clone(),
         );
         registry.register("reconciles", "Reconciles run", m.reconciles.clone());
         registry.register(
@@ -164,11 +196,53 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts a failed reconcile of `object`; returns how many failed in a row.
+    pub fn object_failed(&self, object: &ObjectLabels) -> i64 {
+        // `inc` returns the value before.
+        self.object_failures.get_or_create(object).inc() + 1
+    }
+
+    /// Clears `object`'s failures after a successful reconcile.
+    pub fn object_reconciled(&self, object: &ObjectLabels) {
+        self.object_failures.remove(object);
+    }
+
     /// The text exposition format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Failures count per object, in a row, and an object's series goes when it
+    /// reconciles again.
+    #[test]
+    fn failures_are_counted_per_object_until_it_reconciles() {
+        let m = Metrics::new();
+        let a = ObjectLabels::new("SparkApplication", Some("jobs".into()), "a".into());
+        let b = ObjectLabels::new("SparkApplication", Some("jobs".into()), "b".into());
+        assert_eq!(m.object_failed(&a), 1);
+        assert_eq!(m.object_failed(&a), 2);
+        assert_eq!(m.object_failed(&b), 1);
+        let text = m.encode();
+        let series = |name: &str, n: i64| {
+            format!(
+                "sparkplane_object_reconcile_failures{{kind=\"SparkApplication\",namespace=\"jobs\",name=\"{name}\"}} {n}"
+            )
+        };
+        assert!(text.contains(&series("a", 2)), "{text}");
+        assert!(text.contains(&series("b", 1)), "{text}");
+        m.object_reconciled(&a);
+        let text = m.encode();
+        assert!(!text.contains("name=\"a\""), "{text}");
+        assert!(text.contains(&series("b", 1)), "{text}");
+        // A new failure of `a` starts from one again.
+        assert_eq!(m.object_failed(&a), 1);
     }
 }

@@ -2,6 +2,10 @@
 //! every state transition, restarts mid-submission, injected API faults, bad manifests,
 //! suspend/resume, time to live, image-pull failures.
 
+// Test code: a panic is how a test fails (the workspace denies unwrap and expect
+// outside tests, and clippy counts only #[test] functions here as tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1175,4 +1179,161 @@ async fn pod_security_refuses_contradicting_applications() {
         true
     );
     assert!(pod["spec"].get("securityContext").is_none(), "{pod}");
+}
+
+/// The tenancy boundary (`sparkplane_api::tenancy`): an application whose sparkConf would
+/// take over the operator's service account fails before anything is created, naming the
+/// key; a scheduled template with such a key fails validation; an operator started with
+/// the key on its allow-list (`--allow-spark-conf`) runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spark_conf_keys_past_the_tenancy_boundary_fail_unless_allowed() {
+    let key = "spark.kubernetes.authenticate.driver.serviceAccountName";
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create(
+        &double,
+        &manifest("escalate", json!({"sparkConf": {key: "cluster-admin"}})),
+    )
+    .await;
+    let failed = wait_state(&double, "escalate", "FAILED").await;
+    let message = failed["status"]["applicationState"]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains(&format!("spec.sparkConf[\"{key}\"]: expected no such key")),
+        "{message}"
+    );
+    assert!(
+        message.contains("set spec.driver.serviceAccount instead"),
+        "{message}"
+    );
+    assert!(!message.contains("cluster-admin"), "{message}");
+    create_scheduled(
+        &double,
+        "nightly",
+        json!({"template": {"sparkConf": {"spark.master": "k8s://https://elsewhere"}}}),
+    )
+    .await;
+    let path = format!(
+        "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/scheduledsparkapplications/nightly"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = double.object(&path).unwrap();
+        if s["status"]["scheduleState"] == "FailedValidation" {
+            let reason = s["status"]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("spec.template.sparkConf[\"spark.master\"]"),
+                "{reason}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pod_posts(&double), 0);
+    assert!(runs_of(&double, "nightly").is_empty());
+    op.stop().await;
+
+    let config = Config {
+        namespaces: vec![NS.into()],
+        lifecycle: fast(),
+        spark_conf: sparkplane_api::SparkConfPolicy::allowing([key]).unwrap(),
+        ..Config::default()
+    };
+    let _op = Operator::start_config(&double, config).await;
+    create(
+        &double,
+        &manifest(
+            "admitted",
+            json!({"sparkConf": {key: "spark-admin"}, "driver": {"serviceAccount": null}}),
+        ),
+    )
+    .await;
+    let admitted = wait_submitted(&double, "admitted").await;
+    let pod_name = admitted["status"]["driverInfo"]["podName"]
+        .as_str()
+        .unwrap();
+    let pod = double.object(&pod_path(pod_name)).unwrap();
+    assert_eq!(pod["spec"]["serviceAccountName"], "spark-admin");
+}
+
+/// What the test's log subscriber writes.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+/// Every reconcile runs in a span naming its object, and the error policy logs each
+/// failure naming the object and counts the failures in a row for it; the count goes once
+/// the object reconciles. (The only test of this binary that installs a log subscriber.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reconciles_are_logged_and_counted_for_their_object() {
+    let logs = Logs::default();
+    tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_env_filter("sparkplane_operator=info")
+        .init();
+    let double = KubeDouble::start().unwrap();
+    double.inject(Fault {
+        method: Some("GET".into()),
+        path_contains: "/sparkapplications/flaky".into(),
+        code: Some(500),
+        delay: Duration::ZERO,
+        times: 3,
+    });
+    let op = Operator::start(&double, fast()).await;
+    create(&double, &manifest("flaky", json!({}))).await;
+    wait_submitted(&double, "flaky").await;
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().collect();
+    for n in 1..=3 {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("reconcile failed; retrying")
+                    && l.contains("kind=\"SparkApplication\"")
+                    && l.contains("namespace=jobs")
+                    && l.contains("name=flaky")
+                    && l.contains(&format!("failures={n}"))),
+            "failure {n} of flaky not logged: {text}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l
+            .contains("reconcile{kind=\"SparkApplication\" namespace=jobs name=flaky}")
+            && l.contains("state change")),
+        "no state change logged in the reconcile's span: {text}"
+    );
+    let metrics = op.metrics.encode();
+    assert!(
+        !metrics.contains("name=\"flaky\""),
+        "flaky reconciled, yet still counted as failing: {metrics}"
+    );
+    assert!(
+        metrics.contains("sparkplane_reconcile_errors_total{kind=\"server\"} 3"),
+        "{metrics}"
+    );
 }

@@ -8,7 +8,6 @@ pub mod cluster;
 pub mod conf;
 pub mod layout;
 pub mod process;
-pub mod retry;
 pub mod submit;
 
 pub use cluster::{plan_cluster, ClusterInputs, ClusterPlan, ResolvedPorts};

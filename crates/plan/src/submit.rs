@@ -7,15 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sparkplane_api::v1beta2::{PodView, RestartPolicyType, SparkApplication, SparkApplicationType};
+use sparkplane_api::restart::RetryPolicy;
+use sparkplane_api::v1beta2::{PodView, SparkApplication, SparkApplicationType};
 use sparkplane_api::Problem;
 
 use crate::cluster::AUTH_SECRET_ENV;
 use crate::conf::SparkConf;
-use crate::retry::{RestartKind, RetryPolicy, DEFAULT_RETRY_INTERVAL};
 
 /// The Kubernetes-only fields a driver or executor spec sets: they are ignored when the
 /// application runs locally.
@@ -488,7 +487,7 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
             working_dir: inputs.manifest_dir.to_path_buf(),
         },
         local_files: b.local_files,
-        retry: retry_policy(app),
+        retry: RetryPolicy::of(&app.spec.restart_policy),
         time_to_live_seconds: spec
             .time_to_live_seconds
             .and_then(|t| u64::try_from(t).ok()),
@@ -520,29 +519,6 @@ fn literal_env(
         out.entry(k.clone()).or_insert_with(|| v.clone());
     }
     (out, from_refs)
-}
-
-/// The restart policy with kubeflow's defaults (5 s intervals when not Never).
-pub fn retry_policy(app: &SparkApplication) -> RetryPolicy {
-    let rp = &app.spec.restart_policy;
-    let kind = match rp.r#type {
-        None | Some(RestartPolicyType::Never) => RestartKind::Never,
-        Some(RestartPolicyType::OnFailure) => RestartKind::OnFailure,
-        Some(RestartPolicyType::Always) => RestartKind::Always,
-    };
-    let secs = |v: Option<i64>| {
-        v.and_then(|s| u64::try_from(s).ok())
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_RETRY_INTERVAL)
-    };
-    let count = |v: Option<i32>| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
-    RetryPolicy {
-        kind,
-        on_failure_retries: count(rp.on_failure_retries),
-        on_failure_interval: secs(rp.on_failure_retry_interval),
-        on_submission_failure_retries: count(rp.on_submission_failure_retries),
-        on_submission_failure_interval: secs(rp.on_submission_failure_retry_interval),
-    }
 }
 
 #[cfg(test)]

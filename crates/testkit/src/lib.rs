@@ -4,6 +4,10 @@
 //!
 //! Tests that need a real Spark fail (never skip) with a message saying how to install it.
 
+// Only tests use this crate (a dev-dependency everywhere): a panic here is a test failing,
+// with the message saying why.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;

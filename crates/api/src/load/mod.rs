@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use self::typed::{typed, Found};
 use crate::problem::Problem;
-use crate::validate::validate;
+use crate::tenancy::SparkConfPolicy;
+use crate::validate::validate_with;
 use crate::{ScheduledSparkApplication, SparkApplication, SparkCluster};
 
 /// A manifest of one of the kinds sparkplane knows.
@@ -62,6 +63,15 @@ const KINDS: &[(&str, &str)] = &[
     ("sparkplane.io/v1alpha1", "SparkCluster"),
 ];
 
+/// How [`parse_documents_with`] reads a text.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Skip documents of other API groups with a warning instead of an error.
+    pub skip_others: bool,
+    /// The sparkConf keys admitted past the tenancy boundary ([`crate::tenancy`]).
+    pub spark_conf: SparkConfPolicy,
+}
+
 /// Parses every document of `text` and validates each manifest. `source` names the text in
 /// problems (normally the file path); nothing is read from it.
 ///
@@ -71,7 +81,7 @@ pub fn parse_documents(
     source: &str,
     text: &str,
 ) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
-    parse_documents_with(source, text, false)
+    parse_documents_with(source, text, &LoadOptions::default())
 }
 
 /// Like [`parse_documents`], but documents of other API groups (the ConfigMaps and Secrets
@@ -81,12 +91,25 @@ pub fn parse_documents_skipping_others(
     source: &str,
     text: &str,
 ) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
-    parse_documents_with(source, text, true)
+    let options = LoadOptions {
+        skip_others: true,
+        ..LoadOptions::default()
+    };
+    parse_documents_with(source, text, &options)
 }
 
 /// Parses and validates one manifest already read as JSON, as the API server returns it.
 /// `source` names it in problems.
 pub fn parse_value(source: &str, value: Value) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
+    parse_value_with(source, value, &SparkConfPolicy::default())
+}
+
+/// [`parse_value`], admitting the sparkConf keys `policy` allows.
+pub fn parse_value_with(
+    source: &str,
+    value: Value,
+    policy: &SparkConfPolicy,
+) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
     let (manifest, found) = parse_one(value);
     let mut problems: Vec<Problem> = found
         .into_iter()
@@ -101,10 +124,14 @@ pub fn parse_value(source: &str, value: Value) -> Result<(Manifest, Vec<Problem>
     let Some(m) = manifest else {
         return Err(problems);
     };
-    problems.extend(validate(source, 0, &m).into_iter().map(|mut p| {
-        p.document = None;
-        p
-    }));
+    problems.extend(
+        validate_with(source, 0, &m, policy)
+            .into_iter()
+            .map(|mut p| {
+                p.document = None;
+                p
+            }),
+    );
     if problems.iter().any(Problem::is_error) {
         Err(problems)
     } else {
@@ -122,10 +149,11 @@ fn is_ours(value: &Value) -> bool {
         .any(|(a, _)| a.split('/').next() == api.split('/').next())
 }
 
-fn parse_documents_with(
+/// [`parse_documents`] with `options`.
+pub fn parse_documents_with(
     source: &str,
     text: &str,
-    skip_others: bool,
+    options: &LoadOptions,
 ) -> Result<(Vec<LoadedManifest>, Vec<Problem>), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut manifests = Vec::new();
@@ -144,7 +172,7 @@ fn parse_documents_with(
             continue;
         }
         seen_any = true;
-        if skip_others && value.is_object() && !is_ours(&value) {
+        if options.skip_others && value.is_object() && !is_ours(&value) {
             let kind = value.get("kind").and_then(Value::as_str).unwrap_or("?");
             problems.push(Problem::warning(
                 source,
@@ -173,7 +201,7 @@ fn parse_documents_with(
             }
         }));
         if let Some(m) = manifest {
-            problems.extend(validate(source, index, &m));
+            problems.extend(validate_with(source, index, &m, &options.spark_conf));
             manifests.push(LoadedManifest {
                 source: source.to_string(),
                 document: index,

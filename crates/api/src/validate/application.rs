@@ -10,53 +10,6 @@ use crate::v1beta2::{
     DeployMode, PodView, ScheduledSparkApplication, SparkApplication, SparkApplicationSpec,
 };
 
-/// sparkConf keys kubeflow's webhook refuses, with its reason (`sparkconf_validator.go`).
-const OPERATOR_KEYS: &[(&str, &str)] = &[
-    (
-        "spark.kubernetes.authenticate.driver.serviceAccountName",
-        "set driver.serviceAccount instead",
-    ),
-    (
-        "spark.kubernetes.authenticate.executor.serviceAccountName",
-        "set executor.serviceAccount instead",
-    ),
-    (
-        "spark.kubernetes.authenticate.oauthTokenFile",
-        "the operator manages credentials",
-    ),
-    (
-        "spark.kubernetes.authenticate.oauthToken",
-        "the operator manages credentials",
-    ),
-    (
-        "spark.kubernetes.authenticate.driver.oauthTokenFile",
-        "the operator manages credentials",
-    ),
-    (
-        "spark.kubernetes.authenticate.driver.oauthToken",
-        "the operator manages credentials",
-    ),
-    (
-        "spark.kubernetes.authenticate.executor.oauthTokenFile",
-        "the operator manages credentials",
-    ),
-    (
-        "spark.kubernetes.authenticate.executor.oauthToken",
-        "the operator manages credentials",
-    ),
-    ("spark.master", "the operator sets it"),
-    ("spark.kubernetes.driver.master", "the operator sets it"),
-    ("spark.kubernetes.container.image", "set image instead"),
-    (
-        "spark.kubernetes.driver.container.image",
-        "set image or driver.image instead",
-    ),
-    (
-        "spark.kubernetes.executor.container.image",
-        "set image or executor.image instead",
-    ),
-];
-
 pub(super) fn application(c: &mut Checker<'_>, app: &SparkApplication) {
     name(c, app.metadata.name.as_deref());
     c.namespace(app.metadata.namespace.as_deref());
@@ -225,27 +178,12 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
     ui_and_ingress(c, p, s);
 }
 
-/// Spark and kubeflow read the same keys differently from what their authors may expect.
+/// Spark and kubeflow read the same keys differently from what their authors may expect; and
+/// some keys would take over what belongs to the operator (see [`crate::tenancy`]).
 fn spark_conf(c: &mut Checker<'_>, p: &str, conf: &BTreeMap<String, String>, ns: Option<&str>) {
-    let path = format!("{p}.sparkConf");
-    c.spark_conf_keys(&path, conf);
-    for (k, v) in conf {
-        // Warnings rather than errors: sparkplane's local runtime handles these keys itself,
-        // and only the operator's webhook refuses them.
-        if let Some((_, why)) = OPERATOR_KEYS.iter().find(|(key, _)| key == k) {
-            c.warning(
-                format!("{path}.{k}"),
-                format!("the kubeflow Spark Operator refuses this key ({why})"),
-            );
-        }
-        if k == "spark.kubernetes.namespace" {
-            if let Some(ns) = ns.filter(|ns| ns != v) {
-                c.warning(
-                    format!("{path}.{k}"),
-                    format!("the kubeflow Spark Operator refuses this key unless it equals metadata.namespace ({ns:?}), got {v:?}"),
-                );
-            }
-        }
+    c.spark_conf_keys(&format!("{p}.sparkConf"), conf);
+    for r in c.policy.refusals(conf, ns) {
+        c.error(r.path(p), r.message);
     }
 }
 

@@ -15,15 +15,29 @@ use crate::quantity::{
     parse_cpu_quantity, parse_jvm_heap_size, parse_kubernetes_quantity, parse_memory_limit,
     parse_spark_memory, parse_spark_memory_mib,
 };
+use crate::tenancy::SparkConfPolicy;
 use crate::version::SparkVersion;
 
 pub use cron::check_schedule;
 
 /// Checks one manifest (document `document` of `source`); returns its errors and warnings.
+/// Every key of the tenancy boundary is refused (see [`validate_with`]).
 pub fn validate(source: &str, document: usize, manifest: &Manifest) -> Vec<Problem> {
+    validate_with(source, document, manifest, &SparkConfPolicy::default())
+}
+
+/// [`validate`], admitting the sparkConf keys `policy` allows (an operator's
+/// `--allow-spark-conf`).
+pub fn validate_with(
+    source: &str,
+    document: usize,
+    manifest: &Manifest,
+    policy: &SparkConfPolicy,
+) -> Vec<Problem> {
     let mut c = Checker {
         source,
         document,
+        policy,
         problems: Vec::new(),
     };
     match manifest {
@@ -38,6 +52,8 @@ pub fn validate(source: &str, document: usize, manifest: &Manifest) -> Vec<Probl
 struct Checker<'a> {
     source: &'a str,
     document: usize,
+    /// The sparkConf keys admitted past the tenancy boundary.
+    policy: &'a SparkConfPolicy,
     problems: Vec<Problem>,
 }
 

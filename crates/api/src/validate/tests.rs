@@ -154,8 +154,14 @@ fn rules() {
         // Configuration keys.
         ("non-spark conf key", app("  sparkConf:\n    foo.bar: x\n"), "spec.sparkConf.foo.bar", "do not start with \"spark.\"", W),
         ("doubled hadoop prefix", app("  hadoopConf:\n    spark.hadoop.fs.x: y\n"), "spec.hadoopConf.spark.hadoop.fs.x", "gets it twice", W),
-        ("operator key", app("  sparkConf:\n    spark.master: local[2]\n"), "spec.sparkConf.spark.master", "kubeflow Spark Operator refuses this key", W),
-        ("namespace key", app("  sparkConf:\n    spark.kubernetes.namespace: other\n"), "spec.sparkConf.spark.kubernetes.namespace", "unless it equals metadata.namespace (\"default\"), got \"other\"", W),
+        // The tenancy boundary (crate::tenancy): refused, naming the key and the field to
+        // use instead.
+        ("operator key", app("  sparkConf:\n    spark.master: local[2]\n"), "spec.sparkConf[\"spark.master\"]", "expected no such key: it would take over the API server applications are submitted to from the operator (kubeflow's admission refuses it too); the operator sets it (its --driver-master), or let the operator admit the key with --allow-spark-conf spark.master", E),
+        ("service account key", app("  sparkConf:\n    spark.kubernetes.authenticate.driver.serviceAccountName: cluster-admin\n"), "spec.sparkConf[\"spark.kubernetes.authenticate.driver.serviceAccountName\"]", "set spec.driver.serviceAccount instead", E),
+        ("image key", app("  sparkConf:\n    spark.kubernetes.executor.container.image: evil\n"), "spec.sparkConf[\"spark.kubernetes.executor.container.image\"]", "set spec.image or spec.executor.image instead", E),
+        ("namespace key", app("  sparkConf:\n    spark.kubernetes.namespace: other\n"), "spec.sparkConf[\"spark.kubernetes.namespace\"]", "expected the application's own namespace \"default\" or no such key, got \"other\"", E),
+        ("namespace key, no namespace", app("  sparkConf:\n    spark.kubernetes.namespace: default\n").replace("  namespace: default\n", ""), "spec.sparkConf[\"spark.kubernetes.namespace\"]", "set metadata.namespace instead", E),
+        ("template key", scheduled("    driver: {}", "    sparkConf:\n      spark.kubernetes.authenticate.oauthToken: t0ken\n    driver: {}"), "spec.template.sparkConf[\"spark.kubernetes.authenticate.oauthToken\"]", "set spec.driver.serviceAccount instead", E),
         // ScheduledSparkApplication.
         ("schedule field", scheduled("0 3 * * *", "61 * * * *"), "spec.schedule", "bad minute field", E),
         ("schedule fields", scheduled("0 3 * * *", "0 3 * *"), "spec.schedule", "4 fields", E),
@@ -247,5 +253,46 @@ fn every_rule_of_a_document_is_reported() {
             "spec.driver.memory",
             "spec.executor.instances"
         ]
+    );
+}
+
+/// An operator's allow-list (`--allow-spark-conf`) admits its keys, and only those; the
+/// namespace key naming the application's own namespace needs none.
+#[test]
+fn the_allow_list_admits_its_keys_past_the_tenancy_boundary() {
+    use crate::load::{parse_documents_with, LoadOptions};
+    use crate::tenancy::SparkConfPolicy;
+    let text = app("  sparkConf:\n    spark.kubernetes.namespace: default\n    spark.kubernetes.authenticate.driver.serviceAccountName: spark-admin\n    spark.master: k8s://https://elsewhere\n");
+    let with = |keys: &[&str]| {
+        let options = LoadOptions {
+            spark_conf: SparkConfPolicy::allowing(keys).unwrap(),
+            ..LoadOptions::default()
+        };
+        match parse_documents_with("m.yaml", &text, &options) {
+            Ok((_, warnings)) => warnings,
+            Err(ps) => ps,
+        }
+        .into_iter()
+        .filter(Problem::is_error)
+        .map(|p| p.path)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        with(&[]),
+        [
+            "spec.sparkConf[\"spark.kubernetes.authenticate.driver.serviceAccountName\"]",
+            "spec.sparkConf[\"spark.master\"]"
+        ]
+    );
+    assert_eq!(
+        with(&["spark.kubernetes.authenticate.driver.serviceAccountName"]),
+        ["spec.sparkConf[\"spark.master\"]"]
+    );
+    assert_eq!(
+        with(&[
+            "spark.master",
+            "spark.kubernetes.authenticate.driver.serviceAccountName"
+        ]),
+        Vec::<String>::new()
     );
 }

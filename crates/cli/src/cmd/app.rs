@@ -122,8 +122,10 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<u8> {
             println!("application {name}: {}", st.state);
             Ok(0)
         }
-        // Handled by app_kube, which refuses them without --kube.
-        AppCommand::Events { .. } | AppCommand::Ui { .. } | AppCommand::Delete { .. } => Ok(2),
+        // Handled by app_kube: the parser refuses them without --kube.
+        AppCommand::Events { .. } | AppCommand::Ui { .. } | AppCommand::Delete { .. } => {
+            anyhow::bail!("this command is for SparkApplications on Kubernetes: add --kube")
+        }
     }
 }
 

@@ -26,17 +26,9 @@ pub async fn run(cmd: &AppCommand) -> anyhow::Result<Option<u8>> {
         | AppCommand::Delete { kube, name } => (kube, Some(name.as_str())),
         AppCommand::Submit { .. } | AppCommand::Kill { .. } => return Ok(None),
     };
+    // `events`, `ui` and `delete` without --kube are refused by the parser.
     if !target.kube {
-        return match cmd {
-            AppCommand::Events { .. } | AppCommand::Ui { .. } | AppCommand::Delete { .. } => {
-                eprintln!(
-                    "error: this command is for SparkApplications on Kubernetes: add --kube \
-                     (and -n NAMESPACE)"
-                );
-                Err(Reported(2).into())
-            }
-            _ => Ok(None),
-        };
+        return Ok(None);
     }
     let client = client::client(target.kube_api.as_deref(), None).await?;
     let ns = namespace(target, &client);

@@ -64,6 +64,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
         reporter: "sparkplane-operator".into(),
         resource_quota_enforcement: args.enable_resource_quota_enforcement,
         pod_security,
+        spark_conf: args.tenancy.policy(),
     };
     if let Some(lease) = &args.leader_election_lease {
         let (ns, name) = lease.split_once('/').ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! `sparkplane render`: the objects the operator creates for a manifest, offline.
 
-use sparkplane_api::{Manifest, SparkApplication};
+use sparkplane_api::{LoadOptions, Manifest, SparkApplication};
 use sparkplane_operator::render::{render, RenderOptions};
 use sparkplane_operator::schedule;
 
@@ -12,12 +12,18 @@ use crate::Reported;
 /// files.
 pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
     let files: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
-    let loaded = manifests::load_spark_documents(&files)?;
+    let spark_conf = args.tenancy.policy();
+    let load = LoadOptions {
+        skip_others: true,
+        spark_conf: spark_conf.clone(),
+    };
+    let loaded = manifests::load_with(&files, &load)?;
     let options = RenderOptions {
         submission_id: args.submission_id.clone(),
         attempt: args.attempt.max(1),
         ui: args.ui.options(),
         pod_security: args.pod_security.options()?,
+        spark_conf,
         ..RenderOptions::default()
     };
     let mut items = Vec::new();

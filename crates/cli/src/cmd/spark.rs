@@ -1,5 +1,6 @@
 //! `sparkplane spark ...`.
 
+use sparkplane_api::SparkVersion;
 use sparkplane_distro::{Distributions, InstallRequest, VersionSpec};
 
 use crate::cli::SparkCommand;
@@ -32,6 +33,15 @@ pub fn run(cmd: SparkCommand) -> anyhow::Result<u8> {
             } else {
                 println!("installed Spark {} in {}", i.version, i.home.display());
             }
+            Ok(0)
+        }
+        SparkCommand::Home(args) => {
+            let version: SparkVersion = args
+                .spark_version
+                .parse()
+                .map_err(|e| anyhow::anyhow!("VERSION: {e}"))?;
+            let i = distros.exact(&version)?;
+            println!("{}", i.home.display());
             Ok(0)
         }
         SparkCommand::List => {

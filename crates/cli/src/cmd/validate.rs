@@ -5,7 +5,11 @@ use crate::manifests;
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
     let files: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
-    let loaded = manifests::load(&files)?;
+    let options = sparkplane_api::LoadOptions {
+        skip_others: false,
+        spark_conf: args.tenancy.policy(),
+    };
+    let loaded = manifests::load_with(&files, &options)?;
     for m in &loaded {
         let (kind, name) = describe(&m.manifest);
         println!("{}: {kind} {name:?} is valid", m.source);

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sparkplane_api::restart::RetryPolicy;
 use sparkplane_api::v1beta2::ApplicationStateType;
-use sparkplane_plan::retry::RetryPolicy;
 use sparkplane_plan::submit::SubmitCommand;
 
 /// Files of one application.

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use sparkplane_api::restart::{self, Next, Outcome, DEFAULT_MAX_RETRY_DELAY};
 use sparkplane_api::v1beta2::ApplicationStateType as S;
-use sparkplane_plan::retry::{self, Next, Outcome};
 use tokio::fs::OpenOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -184,11 +184,13 @@ async fn run_attempts(
                 }
             }
         };
-        match retry::next(
+        // The operator's policy (capped exponential backoff), with its default cap.
+        match restart::next(
             &r.record.retry,
             outcome,
             r.status.execution_attempts,
             r.status.submission_attempts,
+            DEFAULT_MAX_RETRY_DELAY,
         ) {
             Next::Rerun(pause) => {
                 r.set(S::PendingRerun);

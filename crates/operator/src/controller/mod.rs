@@ -31,6 +31,8 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
 
+use sparkplane_api::SparkConfPolicy;
+
 use crate::lifecycle::Settings;
 use crate::metrics::Metrics;
 use crate::render::{labels, UiOptions};
@@ -60,6 +62,9 @@ pub struct Config {
     pub resource_quota_enforcement: bool,
     /// The Pod Security level of the pods (`--pod-security`, `--pod-security-minimum`).
     pub pod_security: crate::render::PodSecurityOptions,
+    /// The sparkConf keys admitted past the tenancy boundary (`--allow-spark-conf`); every
+    /// other key of [`sparkplane_api::tenancy`] fails its application.
+    pub spark_conf: SparkConfPolicy,
 }
 
 impl Default for Config {
@@ -75,6 +80,7 @@ impl Default for Config {
             reporter: "sparkplane-operator".into(),
             resource_quota_enforcement: false,
             pod_security: Default::default(),
+            spark_conf: SparkConfPolicy::default(),
         }
     }
 }
@@ -182,6 +188,7 @@ fn spawn_namespace(
     let sched_ctx = Arc::new(scheduled::ScheduledContext {
         client: client.clone(),
         metrics: common.metrics.clone(),
+        spark_conf: config.spark_conf.clone(),
     });
     let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
     let sched_controller = Controller::new_with(

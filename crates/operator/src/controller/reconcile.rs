@@ -11,7 +11,8 @@ use kube::{Api, Resource, ResourceExt};
 use sparkplane_api::v1beta2::{
     ApplicationState, ApplicationStateType as State, SparkApplicationStatus,
 };
-use sparkplane_api::{parse_value, Manifest, Problem, SparkApplication};
+use sparkplane_api::{parse_value_with, Manifest, Problem, SparkApplication};
+use tracing::Instrument;
 
 use super::index::Kept;
 use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
@@ -19,14 +20,38 @@ use crate::error::OperatorError;
 use crate::lifecycle::pod::PodSummary;
 use crate::lifecycle::quota::{self, QuotaError};
 use crate::lifecycle::{conditions, decide, Action, Driver, Executor, Input};
-use crate::metrics::TransitionLabels;
+use crate::metrics::{ObjectLabels, TransitionLabels};
 use crate::render::labels;
 
 /// How often an application is looked at without any event, as a safety net.
 const RESYNC: Duration = Duration::from_secs(300);
 
-/// Reconciles one SparkApplication.
+/// Reconciles one SparkApplication, in a span naming it; a success clears the count of its
+/// failures that [`error_policy`] keeps.
 pub async fn reconcile(
+    meta: Arc<super::AppMeta>,
+    ctx: Arc<Context>,
+) -> Result<Requeue, OperatorError> {
+    let object = ObjectLabels::new(KIND, meta.namespace(), meta.name_any());
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = KIND,
+        namespace = %object.namespace,
+        name = %object.name
+    );
+    let result = reconcile_application(meta, ctx.clone())
+        .instrument(span)
+        .await;
+    if result.is_ok() {
+        ctx.metrics.object_reconciled(&object);
+    }
+    result
+}
+
+/// The kind this controller reconciles, in spans, logs and metrics.
+const KIND: &str = "SparkApplication";
+
+async fn reconcile_application(
     meta: Arc<super::AppMeta>,
     ctx: Arc<Context>,
 ) -> Result<Requeue, OperatorError> {
@@ -46,7 +71,8 @@ pub async fn reconcile(
         return Ok(Requeue::await_change());
     };
     let source = format!("SparkApplication {ns}/{name}");
-    let app = match parse_value(&source, status::typed_json(&obj, "SparkApplication")) {
+    let value = status::typed_json(&obj, "SparkApplication");
+    let app = match parse_value_with(&source, value, &ctx.config.spark_conf) {
         Ok((Manifest::SparkApplication(a), _)) => *a,
         Ok(_) => return Ok(Requeue::await_change()),
         Err(problems) => {
@@ -325,9 +351,19 @@ async fn invalid(
     Ok(())
 }
 
-/// After an error: count it and try again shortly.
-pub fn error_policy(_obj: Arc<super::AppMeta>, e: &OperatorError, ctx: Arc<Context>) -> Requeue {
+/// After an error: log it naming the object, count it by kind and for the object, and try
+/// again shortly.
+pub fn error_policy(obj: Arc<super::AppMeta>, e: &OperatorError, ctx: Arc<Context>) -> Requeue {
+    let object = ObjectLabels::new(KIND, obj.namespace(), obj.name_any());
     ctx.metrics.error(e.kind());
-    tracing::warn!(error = %e, "reconcile failed; retrying");
+    let failures = ctx.metrics.object_failed(&object);
+    tracing::warn!(
+        kind = KIND,
+        namespace = %object.namespace,
+        name = %object.name,
+        failures,
+        error = %e,
+        "reconcile failed; retrying"
+    );
     Requeue::requeue(ERROR_REQUEUE)
 }

@@ -11,11 +11,12 @@ use serde_json::json;
 use sparkplane_api::v1beta2::{
     ScheduleState, ScheduledSparkApplicationStatus, SparkApplicationStatus,
 };
-use sparkplane_api::{parse_value, Manifest, ScheduledSparkApplication};
+use sparkplane_api::{parse_value_with, Manifest, ScheduledSparkApplication, SparkConfPolicy};
+use tracing::Instrument;
 
 use super::{app_resource, ERROR_REQUEUE};
 use crate::error::OperatorError;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ObjectLabels};
 use crate::render::labels;
 use crate::schedule::{decide, Action, Run};
 
@@ -23,6 +24,8 @@ use crate::schedule::{decide, Action, Run};
 pub struct ScheduledContext {
     pub(crate) client: Client,
     pub(crate) metrics: Arc<Metrics>,
+    /// The sparkConf keys the operator admits in templates.
+    pub(crate) spark_conf: SparkConfPolicy,
 }
 
 /// The API resource of ScheduledSparkApplication.
@@ -30,8 +33,30 @@ pub fn scheduled_resource() -> ApiResource {
     ApiResource::erase::<ScheduledSparkApplication>(&())
 }
 
-/// Reconciles one ScheduledSparkApplication.
+/// The kind this controller reconciles, in spans, logs and metrics.
+const KIND: &str = "ScheduledSparkApplication";
+
+/// Reconciles one ScheduledSparkApplication, in a span naming it; a success clears the
+/// count of its failures that [`error_policy`] keeps.
 pub async fn reconcile(
+    obj: Arc<DynamicObject>,
+    ctx: Arc<ScheduledContext>,
+) -> Result<Requeue, OperatorError> {
+    let object = ObjectLabels::new(KIND, obj.namespace(), obj.name_any());
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = KIND,
+        namespace = %object.namespace,
+        name = %object.name
+    );
+    let result = reconcile_scheduled(obj, ctx.clone()).instrument(span).await;
+    if result.is_ok() {
+        ctx.metrics.object_reconciled(&object);
+    }
+    result
+}
+
+async fn reconcile_scheduled(
     obj: Arc<DynamicObject>,
     ctx: Arc<ScheduledContext>,
 ) -> Result<Requeue, OperatorError> {
@@ -45,7 +70,7 @@ pub async fn reconcile(
         Api::namespaced_with(ctx.client.clone(), &ns, &scheduled_resource());
     let value = super::status::typed_json(&obj, "ScheduledSparkApplication");
     let source = format!("ScheduledSparkApplication {ns}/{name}");
-    let scheduled = match parse_value(&source, value) {
+    let scheduled = match parse_value_with(&source, value, &ctx.spark_conf) {
         Ok((Manifest::ScheduledSparkApplication(s), _)) => *s,
         Ok(_) => return Ok(Requeue::await_change()),
         Err(problems) => {
@@ -131,13 +156,23 @@ async fn write_status(
     super::status::replace_any(api, &scheduled_resource(), obj, status).await
 }
 
-/// After an error: count it and try again shortly.
+/// After an error: log it naming the object, count it by kind and for the object, and try
+/// again shortly.
 pub fn error_policy(
-    _obj: Arc<DynamicObject>,
+    obj: Arc<DynamicObject>,
     e: &OperatorError,
     ctx: Arc<ScheduledContext>,
 ) -> Requeue {
+    let object = ObjectLabels::new(KIND, obj.namespace(), obj.name_any());
     ctx.metrics.error(e.kind());
-    tracing::warn!(error = %e, "scheduled reconcile failed; retrying");
+    let failures = ctx.metrics.object_failed(&object);
+    tracing::warn!(
+        kind = KIND,
+        namespace = %object.namespace,
+        name = %object.name,
+        failures,
+        error = %e,
+        "scheduled reconcile failed; retrying"
+    );
     Requeue::requeue(ERROR_REQUEUE)
 }

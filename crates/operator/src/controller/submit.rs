@@ -6,6 +6,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Resource;
 use sparkplane_api::v1beta2::{ApplicationState, ApplicationStateType as State};
 use sparkplane_api::SparkApplication;
+use tracing::Instrument;
 
 use super::objects::{self, CreateFailure};
 use super::{status, Context};
@@ -60,12 +61,23 @@ async fn work(job: Job) {
     } = job;
     ctx.metrics.submit_queue_depth.dec();
     ctx.metrics.submissions_in_flight.inc();
-    let result = match read(&ctx, &namespace, &name, &submission_id).await {
-        Ok(Some(app)) => run(&ctx, &app, &submission_id, attempt).await,
-        // Deleted, or moved on to another submission, while waiting.
-        Ok(None) => Ok(()),
-        Err(e) => Err(e),
-    };
+    let span = tracing::info_span!(
+        "submit",
+        kind = "SparkApplication",
+        %namespace,
+        %name,
+        submission = %submission_id
+    );
+    let result = async {
+        match read(&ctx, &namespace, &name, &submission_id).await {
+            Ok(Some(app)) => run(&ctx, &app, &submission_id, attempt).await,
+            // Deleted, or moved on to another submission, while waiting.
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    .instrument(span)
+    .await;
     if let Err(e) = result {
         tracing::warn!(app = %name, %namespace, error = %e, "submission not finished; it is retried");
         ctx.metrics.error(e.kind());
@@ -149,6 +161,7 @@ async fn run(
         now_millis: Timestamp::now().as_millisecond(),
         ui: ctx.config.ui.clone(),
         pod_security: ctx.config.pod_security,
+        spark_conf: ctx.config.spark_conf.clone(),
         ..RenderOptions::default()
     };
     let outcome = match render(app, &options) {

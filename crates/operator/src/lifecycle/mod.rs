@@ -18,7 +18,6 @@
 //!   `FAILED` before its submission (kubeflow's webhook denies it instead; module
 //!   [`quota`]).
 
-pub mod backoff;
 pub mod conditions;
 pub mod pod;
 pub mod quota;
@@ -32,9 +31,10 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use sha2::{Digest, Sha256};
+use sparkplane_api::restart::{self, Next, Outcome, RetryPolicy, DEFAULT_MAX_RETRY_DELAY};
 use sparkplane_api::v1beta2::{
-    ApplicationState, ApplicationStateType as State, ExecutorState, RestartPolicyType,
-    SparkApplicationSpec, SparkApplicationStatus,
+    ApplicationState, ApplicationStateType as State, ExecutorState, SparkApplicationSpec,
+    SparkApplicationStatus,
 };
 use sparkplane_api::SparkApplication;
 
@@ -65,7 +65,7 @@ impl Default for Settings {
             driver_creation_grace: Duration::from_secs(10),
             image_pull_timeout: Duration::from_secs(300),
             unschedulable_timeout: None,
-            max_retry_delay: Duration::from_secs(300),
+            max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
             max_tracked_executors: 1000,
             default_ttl: None,
         }
@@ -397,10 +397,15 @@ impl Builder<'_> {
         }
     }
 
-    fn retry_delay(&self, interval: Option<i64>, attempts: i32) -> Duration {
-        backoff::delay(
-            interval.unwrap_or(5),
-            attempts,
+    /// What the restart policy says follows a run that ended with `outcome`
+    /// ([`restart::next`], the local runtime's rule too), with this operator's cap.
+    fn after(&self, policy: &RetryPolicy, outcome: Outcome) -> Next {
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        restart::next(
+            policy,
+            outcome,
+            count(self.status.execution_attempts),
+            count(self.status.submission_attempts),
             self.input.settings.max_retry_delay,
         )
     }
@@ -589,17 +594,6 @@ fn vanished_executor_state(driver: &PodSummary) -> ExecutorState {
     }
 }
 
-/// Whether `restart` allows another try after `attempts`, with `retries` allowed
-/// (kubeflow's rule: `Always` always does, `OnFailure` while the attempts do not exceed
-/// the retries, `Never` never).
-fn retry_left(restart: RestartPolicyType, retries: Option<i32>, attempts: i32) -> bool {
-    match restart {
-        RestartPolicyType::Always => true,
-        RestartPolicyType::OnFailure => retries.is_some_and(|n| attempts <= n),
-        RestartPolicyType::Never => false,
-    }
-}
-
 /// Decides what to do with `input.app`.
 pub fn decide(input: &Input<'_>) -> Decision {
     let app = input.app;
@@ -618,12 +612,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
         .observed_spec_hash
         .as_ref()
         .is_some_and(|h| *h != hash);
-    let restart = app
-        .spec
-        .restart_policy
-        .r#type
-        .unwrap_or(RestartPolicyType::Never);
-    let policy = app.spec.restart_policy.clone();
+    let policy = RetryPolicy::of(&app.spec.restart_policy);
 
     if changed && from != State::New {
         // A new spec: tear the run down and start over with fresh counters.
@@ -667,48 +656,35 @@ pub fn decide(input: &Input<'_>) -> Decision {
                     b.observe_driver();
                 }
             }
-            State::Succeeding => {
-                if restart == RestartPolicyType::Always {
-                    b.tear_down_then(State::PendingRerun);
-                } else {
-                    b.terminate(State::Completed, None);
-                }
-            }
-            State::Failing => {
-                if retry_left(
-                    restart,
-                    policy.on_failure_retries,
-                    b.status.execution_attempts,
-                ) {
-                    let delay = b.retry_delay(
-                        policy.on_failure_retry_interval,
-                        b.status.execution_attempts,
-                    );
+            // `Always` reruns a success at once.
+            State::Succeeding => match b.after(&policy, Outcome::Succeeded) {
+                Next::Rerun(_) => b.tear_down_then(State::PendingRerun),
+                Next::Finish => b.terminate(State::Completed, None),
+            },
+            State::Failing => match b.after(&policy, Outcome::Failed) {
+                Next::Rerun(delay) => {
                     let from_time = b.status.termination_time.clone();
                     if b.waited(from_time.as_ref(), delay) {
                         b.tear_down_then(State::PendingRerun);
                     }
-                } else {
+                }
+                Next::Finish => {
                     let m = b.status.application_state.error_message.clone();
                     b.terminate(State::Failed, m);
                 }
-            }
-            State::SubmissionFailed => {
-                let retries = policy.on_submission_failure_retries;
-                if retry_left(restart, retries, b.status.submission_attempts) {
-                    let delay = b.retry_delay(
-                        policy.on_submission_failure_retry_interval,
-                        b.status.submission_attempts,
-                    );
+            },
+            State::SubmissionFailed => match b.after(&policy, Outcome::SubmissionFailed) {
+                Next::Rerun(delay) => {
                     let from_time = b.status.last_submission_attempt_time.clone();
                     if b.waited(from_time.as_ref(), delay) {
                         b.submit(false);
                     }
-                } else {
+                }
+                Next::Finish => {
                     let m = b.status.application_state.error_message.clone();
                     b.terminate(State::Failed, m);
                 }
-            }
+            },
             State::PendingRerun => {
                 if input.run_objects_gone {
                     // A spec change resets the execution attempts; a rerun by the restart

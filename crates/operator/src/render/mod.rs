@@ -25,7 +25,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressTLS};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::Value;
-use sparkplane_api::{SparkApplication, SparkVersion};
+use sparkplane_api::{SparkApplication, SparkConfPolicy, SparkVersion};
 use sparkplane_submit::{
     build_driver, resolve, DriverObjects, DriverRequest, PodSecurity, SubmissionIds, SubmitterEnv,
 };
@@ -99,6 +99,8 @@ pub struct RenderOptions {
     pub ui: UiOptions,
     /// The Pod Security level of the pods.
     pub pod_security: PodSecurityOptions,
+    /// The sparkConf keys admitted past the tenancy boundary (`--allow-spark-conf`).
+    pub spark_conf: SparkConfPolicy,
 }
 
 impl Default for RenderOptions {
@@ -111,6 +113,7 @@ impl Default for RenderOptions {
             spark_user: "spark".into(),
             ui: UiOptions::default(),
             pod_security: PodSecurityOptions::default(),
+            spark_conf: SparkConfPolicy::default(),
         }
     }
 }
@@ -195,6 +198,14 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
             "the operator runs applications in cluster mode only (kubeflow's client mode \
              would run the driver inside the operator)",
         ));
+    }
+    // The user's own keys, before render adds any: those that would take over what
+    // belongs to the operator are refused (the first is named; `validate` names them all).
+    let refused = options
+        .spark_conf
+        .refusals(&app.spec.spark_conf, app.metadata.namespace.as_deref());
+    if let Some(r) = refused.into_iter().next() {
+        return Err(RenderError::field(r.path("spec"), r.message));
     }
     let level = pod_security::level(app, &options.pod_security)?;
     let owner = owner_reference(app);
@@ -375,6 +386,34 @@ mod tests {
         assert!(!template.contains("2Gi"), "{template}");
         let group = r.pod_group.unwrap();
         assert_eq!(group.spec.min_resources["memory"], "3456Mi");
+    }
+
+    /// Every key of the tenancy boundary fails the render, naming it; an operator's
+    /// allow-list lets it through, with the effect it has on spark-submit.
+    #[test]
+    fn keys_past_the_tenancy_boundary_fail_the_render_unless_allowed() {
+        let base = json!({"mainClass": "Main", "mainApplicationFile": "local:///app.jar", "image": "spark:4.0.0"});
+        for key in sparkplane_api::tenancy::refusable_keys() {
+            let mut spec = base.clone();
+            spec["sparkConf"] = json!({ key: "elsewhere" });
+            let e = render(&fixtures::app("t", &spec), &RenderOptions::default()).unwrap_err();
+            assert_eq!(e.path, format!("spec.sparkConf[\"{key}\"]"), "{e}");
+            assert!(
+                e.message.ends_with(&format!("--allow-spark-conf {key}")),
+                "{e}"
+            );
+        }
+        let key = "spark.kubernetes.authenticate.driver.serviceAccountName";
+        let mut spec = base.clone();
+        spec["sparkConf"] = json!({ key: "spark-admin" });
+        let app = fixtures::app("t", &spec);
+        let options = RenderOptions {
+            spark_conf: SparkConfPolicy::allowing([key]).unwrap(),
+            ..RenderOptions::default()
+        };
+        let r = render(&app, &options).unwrap();
+        let pod = r.driver.pod.spec.unwrap();
+        assert_eq!(pod.service_account_name.as_deref(), Some("spark-admin"));
     }
 
     #[test]

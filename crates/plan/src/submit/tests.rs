@@ -1,10 +1,17 @@
 use super::*;
-use sparkplane_api::load::{parse_documents, Manifest};
+use sparkplane_api::load::{parse_documents_with, LoadOptions, Manifest};
+use sparkplane_api::tenancy::{refusable_keys, SparkConfPolicy};
 
 const BASE: &str = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: pi\nspec:\n  type: Scala\n  sparkVersion: \"4.3.0\"\n  mainClass: org.example.Pi\n  mainApplicationFile: jobs/pi.jar\n  arguments: [\"10\", \"a b\"]\n  driver:\n    cores: 1\n    memory: 512m\n  executor:\n    cores: 2\n    instances: 3\n    memory: 1g\n";
 
+/// The plan's own handling of every key is tested here, so the keys the tenancy boundary
+/// refuses before any plan (`sparkplane_api::tenancy`) are admitted.
 fn app(text: &str) -> SparkApplication {
-    let (ms, _) = parse_documents("app.yaml", text).expect("valid manifest");
+    let options = LoadOptions {
+        spark_conf: SparkConfPolicy::allowing(refusable_keys()).expect("refusable keys"),
+        ..LoadOptions::default()
+    };
+    let (ms, _) = parse_documents_with("app.yaml", text, &options).expect("valid manifest");
     match ms.into_iter().next().map(|m| m.manifest) {
         Some(Manifest::SparkApplication(a)) => *a,
         other => panic!("not an application: {other:?}"),
@@ -244,13 +251,21 @@ fn uris() {
     }
 }
 
+/// The local plan carries the manifest's restartPolicy with kubeflow's defaults, as
+/// `sparkplane_api::restart` reads it for both modes.
 #[test]
 fn restart_policy_defaults() {
-    let never = retry_policy(&app(BASE));
+    use sparkplane_api::restart::{RestartKind, DEFAULT_RETRY_INTERVAL};
+    use std::time::Duration;
+    let never = plan(BASE, true).retry;
     assert_eq!(never.kind, RestartKind::Never);
-    let on_failure = retry_policy(&app(&format!(
-        "{BASE}  restartPolicy:\n    type: OnFailure\n    onFailureRetries: 3\n    onSubmissionFailureRetryInterval: 20\n"
-    )));
+    let on_failure = plan(
+        &format!(
+            "{BASE}  restartPolicy:\n    type: OnFailure\n    onFailureRetries: 3\n    onSubmissionFailureRetryInterval: 20\n"
+        ),
+        true,
+    )
+    .retry;
     assert_eq!(on_failure.kind, RestartKind::OnFailure);
     assert_eq!(on_failure.on_failure_retries, 3);
     assert_eq!(on_failure.on_failure_interval, DEFAULT_RETRY_INTERVAL);
@@ -268,4 +283,27 @@ fn suspend_and_ttl() {
     );
     assert!(p.suspend);
     assert_eq!(p.time_to_live_seconds, Some(30));
+}
+
+/// The README's example runs locally from the Spark home, where the image has its jar
+/// (`local:///opt/spark/...`); its Kubernetes-only fields are reported, nothing else.
+#[test]
+fn the_spark_pi_example_runs_its_jar_from_the_spark_home() {
+    let p = plan(include_str!("../../../../examples/spark-pi.yaml"), true);
+    let jar = PathBuf::from("/spark/examples/jars/sparkplane-examples.jar");
+    assert_eq!(
+        p.local_files,
+        [("spec.mainApplicationFile".to_string(), jar.clone())]
+    );
+    assert!(
+        p.command.args.contains(&jar.display().to_string()),
+        "{:?}",
+        p.command.args
+    );
+    assert_eq!(flag(&p, "--class"), Some("org.sparkplane.examples.SparkPi"));
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    let w = p.warnings[0].to_string();
+    for f in ["spec.image", "spec.driver.serviceAccount"] {
+        assert!(w.contains(f), "{f} not in {w}");
+    }
 }
