@@ -68,6 +68,9 @@ lab=$target/kube-lab
 mkdir -p "$lab"
 scripts/images.sh build --spark-version 4.3.0 --operator --pause --binary "$sp" --out "$target/images" \
   >"$lab/images"
+# A lab left by a run that was killed is taken down first: its processes are gone, but not
+# its interfaces, mounts and rules.
+scripts/kube-lab.sh down
 scripts/kube-lab.sh fingerprint >"$lab/host-before"
 trap 'scripts/kube-lab.sh down || true' EXIT
 kubeconfig=$(scripts/kube-lab.sh up | sed -n 's/^KUBECONFIG=//p')
