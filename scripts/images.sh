@@ -234,7 +234,7 @@ ensure_base() {
   "${B[@]}" inspect --type image "$base_ref" >/dev/null 2>&1 && return 0
   tar=$cache/bases/$name-${base_ref##*:}.tar
   if [ ! -f "$tar" ]; then
-    ((${#sources[@]})) || log "apt knows no Debian $suite sources (apt-get update?); mmdebstrap uses deb.debian.org"
+    ((${#sources[@]})) || log "apt knows no Debian $suite sources (apt-get update?); mmdebstrap uses its default Debian mirror"
     log "mmdebstrap $name base (${base_packages[$name]}) ..."
     local t0=$SECONDS
     "${mm[@]}" "$tar.partial" "${sources[@]}" >"$work/mmdebstrap-$name.log" 2>&1 \

@@ -53,7 +53,8 @@ k8s_bin() { echo "$BIN/k8s-v$K8S_VERSION"; }
 
 go_env() {
   export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gobuild GOTOOLCHAIN=local
-  export GOFLAGS="-buildvcs=false -trimpath -mod=mod" GOPROXY=${GOPROXY:-https://proxy.golang.org}
+  # The wrapper modules' go.sum files pin every module: nothing is resolved anew.
+  export GOFLAGS="-buildvcs=false -trimpath -mod=readonly"
 }
 
 # go_build MODULE_DIR OUT_DIR LDFLAGS PACKAGE... : one `go build` per module, into OUT_DIR.partial,
@@ -426,12 +427,17 @@ load_pause() {
   cmd_load_image "$archive"
 }
 
+# Imported images are pinned: the kubelet's image garbage collection would otherwise delete
+# them under disk pressure (seen here), and nothing could pull them back.
 cmd_load_image() {
-  local a
+  local a out ref
   for a in "$@"; do
     [ -f "$a" ] || die "no image archive at $a"
-    ctr -a "$SOCK" -n k8s.io images import --snapshotter overlayfs "$a" >/dev/null \
+    out=$(ctr -a "$SOCK" -n k8s.io images import --snapshotter overlayfs "$a") \
       || die "containerd could not import $a"
+    for ref in $(sed -nE 's/^unpacking ([^ ]+) .*/\1/p' <<<"$out"); do
+      ctr -a "$SOCK" -n k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null
+    done
   done
 }
 
