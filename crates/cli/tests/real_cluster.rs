@@ -7,6 +7,7 @@
 // Helpers outside #[test] functions panic too: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "real_cluster/lab.rs"]
 mod lab;
 
@@ -661,6 +662,17 @@ fn running_pods(lab: &Lab, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// Applies `manifest`, waits until `count` pods of `role` run, and deletes the first of them.
+fn delete_mid_job(lab: &Lab, manifest: &str, name: &str, role: &str, count: usize) {
+    lab.apply(manifest);
+    let selector = format!("sparkoperator.k8s.io/app-name={name},spark-role={role}");
+    let pods = wait_for(&format!("{count} running {role} pods"), JOB_TIMEOUT, || {
+        let p = running_pods(lab, &selector);
+        (p.len() >= count).then_some(p)
+    });
+    lab.kubectl_ok(&["-n", JOBS_NS, "delete", "pod", &pods[0], "--wait=false"]);
+}
+
 #[test]
 #[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
 fn a_deleted_executor_does_not_fail_the_job() {
@@ -668,17 +680,12 @@ fn a_deleted_executor_does_not_fail_the_job() {
     let name = "lose-executor";
     lab.delete(JOBS_NS, "sparkapplication", name);
     slow_job_configmap(lab);
-    lab.apply(&slow_app(
+    let manifest = slow_app(
         name,
         &["40", "1"],
         "    instances: 2\n  restartPolicy:\n    type: Never\n",
-    ));
-    let selector = format!("sparkoperator.k8s.io/app-name={name},spark-role=executor");
-    let execs = wait_for("two running executors", JOB_TIMEOUT, || {
-        let e = running_pods(lab, &selector);
-        (e.len() >= 2).then_some(e)
-    });
-    lab.kubectl_ok(&["-n", JOBS_NS, "delete", "pod", &execs[0], "--wait=false"]);
+    );
+    delete_mid_job(lab, &manifest, name, "executor", 2);
     lab.wait_app_state(JOBS_NS, name, "COMPLETED", JOB_TIMEOUT);
     let logs = lab.sparkplane_ok(&["app", "logs", name, "--kube", "-n", JOBS_NS]);
     assert!(logs.contains("TOTAL 780"), "{}", tail(&logs, 30));
@@ -691,16 +698,12 @@ fn a_deleted_driver_is_rerun_with_restart_policy_on_failure() {
     let name = "lose-driver";
     lab.delete(JOBS_NS, "sparkapplication", name);
     slow_job_configmap(lab);
-    lab.apply(&slow_app(
+    let manifest = slow_app(
         name,
         &["6", "1"],
         "    instances: 1\n  restartPolicy:\n    type: OnFailure\n    onFailureRetries: 2\n    onFailureRetryInterval: 1\n",
-    ));
-    let selector = format!("sparkoperator.k8s.io/app-name={name},spark-role=driver");
-    let driver = wait_for("a running driver", JOB_TIMEOUT, || {
-        running_pods(lab, &selector).into_iter().next()
-    });
-    lab.kubectl_ok(&["-n", JOBS_NS, "delete", "pod", &driver, "--wait=false"]);
+    );
+    delete_mid_job(lab, &manifest, name, "driver", 1);
     let app = lab.wait_app_state(JOBS_NS, name, "COMPLETED", JOB_TIMEOUT * 2);
     let attempts = app["status"]["executionAttempts"].as_i64().unwrap_or(0);
     assert!(

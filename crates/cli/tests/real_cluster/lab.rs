@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use crate::common::wait_for;
+
 /// The Spark version the images of the test path are built for.
 pub const SPARK_VERSION: &str = "4.3.0";
 /// The Spark image of that version, imported into the node's containerd.
@@ -319,21 +321,6 @@ impl Lab {
 pub fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Polls `f` every second until it returns Some, or fails the test after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// A SparkApplication of the examples' SparkPi on the Spark image, sized for a two-core node:
