@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 
 scripts/setup.sh
+# One build from scratch (CI's is a fresh clone): incremental caches only cost time and disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 
 # podsecurity-check (test/podsecurity-check, Go): kube-apiserver's own Pod Security admission
