@@ -109,11 +109,7 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
             "expected either this nodeSelector or the driver's and executor's, got both (kubeflow refuses the combination)",
         );
     }
-    for (i, v) in s.volumes.iter().enumerate() {
-        if let Some(q) = v.empty_dir.as_ref().and_then(|e| e.size_limit.as_ref()) {
-            c.kubernetes_quantity(&format!("{p}.volumes[{i}].emptyDir.sizeLimit"), &q.0);
-        }
-    }
+    volume_sizes(c, p, s);
     let volumes: BTreeSet<&str> = s.volumes.iter().map(|v| v.name.as_str()).collect();
     let d = &s.driver;
     pod(c, &format!("{p}.driver"), d.view(), &volumes);
@@ -185,6 +181,15 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
         }
     }
     ui_and_ingress(c, p, s);
+}
+
+/// The API server refuses an `emptyDir` whose size is not a Kubernetes quantity.
+fn volume_sizes(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
+    for (i, v) in s.volumes.iter().enumerate() {
+        if let Some(q) = v.empty_dir.as_ref().and_then(|e| e.size_limit.as_ref()) {
+            c.kubernetes_quantity(&format!("{p}.volumes[{i}].emptyDir.sizeLimit"), &q.0);
+        }
+    }
 }
 
 /// Spark and kubeflow read the same keys differently from what their authors may expect; and
