@@ -1,4 +1,5 @@
-//! Kubernetes name rules (DNS-1123 and DNS-1035), as pure checks with explanations.
+//! Kubernetes name rules (DNS-1123, DNS-1035, IANA service names), as pure checks with
+//! explanations.
 
 fn is_alnum_lower(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
@@ -46,9 +47,114 @@ pub fn dns1035_label(s: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// An IANA service name, which Kubernetes requires of a named container port: at most 15
+/// lowercase letters, digits and '-', at least one letter, '-' neither at an end nor twice in
+/// a row (`IsValidPortName`).
+pub fn iana_svc_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.chars().all(|c| is_alnum_lower(c) || c == '-')
+        && s.chars().any(|c| c.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err("expected an IANA service name: at most 15 lowercase letters, digits and '-', with at least one letter, no '-' at either end and no \"--\"".into())
+    }
+}
+
+/// The name part of a qualified name or a label value: alphanumerics, '-', '_' and '.',
+/// alphanumeric at both ends, at most 63 characters.
+fn label_name_ok(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    s.len() <= 63
+        && s.chars().next().is_some_and(alnum)
+        && s.chars().last().is_some_and(alnum)
+        && s.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.'))
+}
+
+/// A label value: empty, or at most 63 alphanumerics, '-', '_' and '.', alphanumeric at both
+/// ends (`IsValidLabelValue`).
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() || label_name_ok(s) {
+        Ok(())
+    } else {
+        Err("expected a label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit".into())
+    }
+}
+
+/// A qualified name, as label keys and toleration keys are: an optional DNS-1123 subdomain
+/// prefix and '/', then at most 63 letters, digits, '-', '_' and '.', alphanumeric at both
+/// ends (`IsQualifiedName`).
+pub fn qualified_name(s: &str) -> Result<(), String> {
+    let ok = match s.split_once('/') {
+        Some((prefix, name)) => dns1123_subdomain(prefix).is_ok() && label_name_ok(name),
+        None => label_name_ok(s),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("expected a qualified name: an optional DNS-1123 subdomain and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualified_names_and_label_values() {
+        for good in [
+            "a",
+            "spark",
+            "node.kubernetes.io/unreachable",
+            "A_b.c-D",
+            "example.com/x",
+        ] {
+            assert_eq!(qualified_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a/b/c",
+            "Example.com/x",
+            "/x",
+            "x/",
+            &"a".repeat(64),
+        ] {
+            assert!(qualified_name(bad).is_err(), "{bad}");
+        }
+        for good in ["", "a", "v1.2_x-Y", &"a".repeat(63)] {
+            assert_eq!(label_value(good), Ok(()), "{good}");
+        }
+        for bad in ["-a", "a b", "a/b", &"a".repeat(64)] {
+            assert!(label_value(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn port_names() {
+        for good in ["http", "ui-4040", "a", "x1", "abcdefghijklmno"] {
+            assert_eq!(iana_svc_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "HTTP",
+            "Http",
+            "4040",
+            "-ui",
+            "ui-",
+            "spark--ui",
+            "abcdefghijklmnop",
+            "ui_port",
+            "ui.port",
+        ] {
+            assert!(iana_svc_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names() {

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use k8s_openapi::api::core::v1::{Container, Toleration};
+
 use super::{check_schedule, Checker};
 use crate::names;
 use crate::quantity::parse_spark_memory;
@@ -22,8 +24,10 @@ pub(super) fn scheduled(c: &mut Checker<'_>, s: &ScheduledSparkApplication) {
     if let Err(e) = check_schedule(&s.spec.schedule) {
         c.error("spec.schedule", e);
     }
-    if let Some(tz) = &s.spec.time_zone {
-        if tz.trim().is_empty() || tz.contains(char::is_whitespace) {
+    // "Local" (also kubeflow's default) is the operator's own zone; any other name must be
+    // one the operator can load, or every run fails.
+    if let Some(tz) = s.spec.time_zone.as_deref().filter(|tz| *tz != "Local") {
+        if tz.parse::<chrono_tz::Tz>().is_err() {
             c.error(
                 "spec.timeZone",
                 format!("expected \"Local\", \"UTC\" or an IANA time zone such as America/New_York, got {tz:?}"),
@@ -105,6 +109,7 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
             "expected either this nodeSelector or the driver's and executor's, got both (kubeflow refuses the combination)",
         );
     }
+    volume_sizes(c, p, s);
     let volumes: BTreeSet<&str> = s.volumes.iter().map(|v| v.name.as_str()).collect();
     let d = &s.driver;
     pod(c, &format!("{p}.driver"), d.view(), &volumes);
@@ -178,6 +183,15 @@ fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: O
     ui_and_ingress(c, p, s);
 }
 
+/// The API server refuses an `emptyDir` whose size is not a Kubernetes quantity.
+fn volume_sizes(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec) {
+    for (i, v) in s.volumes.iter().enumerate() {
+        if let Some(q) = v.empty_dir.as_ref().and_then(|e| e.size_limit.as_ref()) {
+            c.kubernetes_quantity(&format!("{p}.volumes[{i}].emptyDir.sizeLimit"), &q.0);
+        }
+    }
+}
+
 /// Spark and kubeflow read the same keys differently from what their authors may expect; and
 /// some keys would take over what belongs to the operator (see [`crate::tenancy`]).
 fn spark_conf(c: &mut Checker<'_>, p: &str, conf: &BTreeMap<String, String>, ns: Option<&str>) {
@@ -211,6 +225,7 @@ fn pod(c: &mut Checker<'_>, p: &str, f: PodView<'_>, volumes: &BTreeSet<&str>) {
     );
     for (i, port) in f.ports.iter().enumerate() {
         let pp = format!("{p}.ports[{i}]");
+        c.port_name(&format!("{pp}.name"), &port.name);
         c.port(
             &format!("{pp}.containerPort"),
             Some(i64::from(port.container_port)),
@@ -221,6 +236,7 @@ fn pod(c: &mut Checker<'_>, p: &str, f: PodView<'_>, volumes: &BTreeSet<&str>) {
             &["TCP", "UDP", "SCTP"],
         );
     }
+    api_server_values(c, p, &f);
     // A mount of an undefined volume makes Kubernetes refuse the pod, long after submission.
     let template_volumes = f
         .template
@@ -244,6 +260,113 @@ fn pod(c: &mut Checker<'_>, p: &str, f: PodView<'_>, volumes: &BTreeSet<&str>) {
                     m.name
                 ),
             );
+        }
+    }
+}
+
+/// The Kubernetes values a pod spec carries that the API server checks: a pod with a bad one
+/// is refused when the driver (or an executor) is created, long after the submission.
+fn api_server_values(c: &mut Checker<'_>, p: &str, f: &PodView<'_>) {
+    for (i, e) in f.env.iter().enumerate() {
+        env_name(c, &format!("{p}.env[{i}].name"), &e.name);
+    }
+    for (i, t) in f.tolerations.iter().enumerate() {
+        toleration(c, &format!("{p}.tolerations[{i}]"), t);
+    }
+    for (field, list) in [
+        ("sidecars", f.sidecars),
+        ("initContainers", f.init_containers),
+    ] {
+        for (j, ct) in list.iter().enumerate() {
+            container(c, &format!("{p}.{field}[{j}]"), ct);
+        }
+    }
+}
+
+fn env_name(c: &mut Checker<'_>, path: &str, name: &str) {
+    if name.is_empty() || name.contains('=') {
+        c.error(
+            path,
+            format!("expected an environment variable name (not empty, without '='), got {name:?}"),
+        );
+    }
+}
+
+/// The API server's rules for a toleration (`ValidateTolerations`).
+fn toleration(c: &mut Checker<'_>, tp: &str, t: &Toleration) {
+    let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let (operator, effect) = (set(&t.operator), set(&t.effect));
+    c.one_of(
+        &format!("{tp}.operator"),
+        operator.as_deref(),
+        &["Exists", "Equal"],
+    );
+    c.one_of(
+        &format!("{tp}.effect"),
+        effect.as_deref(),
+        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    );
+    if let Some(k) = set(&t.key) {
+        if let Err(e) = names::qualified_name(&k) {
+            c.error(format!("{tp}.key"), format!("{e}, got {k:?}"));
+        }
+    }
+    let exists = operator.as_deref() == Some("Exists");
+    match set(&t.value) {
+        Some(v) if exists => c.error(
+            format!("{tp}.value"),
+            format!("expected no value with operator Exists, got {v:?}"),
+        ),
+        Some(v) => {
+            if let Err(e) = names::label_value(&v) {
+                c.error(format!("{tp}.value"), format!("{e}, got {v:?}"));
+            }
+        }
+        None => {}
+    }
+    if set(&t.key).is_none() && !exists {
+        c.error(
+            format!("{tp}.operator"),
+            format!(
+                "expected Exists when no key is given (it tolerates every taint), got {:?}",
+                operator.unwrap_or_default()
+            ),
+        );
+    }
+    if t.toleration_seconds.is_some() && effect.as_deref() != Some("NoExecute") {
+        c.error(
+            format!("{tp}.effect"),
+            format!(
+                "expected NoExecute with tolerationSeconds, got {:?}",
+                effect.unwrap_or_default()
+            ),
+        );
+    }
+}
+
+/// A sidecar or init container: its name, environment, port names and resource quantities.
+fn container(c: &mut Checker<'_>, cp: &str, ct: &Container) {
+    if let Err(e) = names::dns1123_label(&ct.name) {
+        c.error(format!("{cp}.name"), format!("{e}, got {:?}", ct.name));
+    }
+    for (i, e) in ct.env.iter().flatten().enumerate() {
+        env_name(c, &format!("{cp}.env[{i}].name"), &e.name);
+    }
+    for (i, port) in ct.ports.iter().flatten().enumerate() {
+        let pp = format!("{cp}.ports[{i}]");
+        if let Some(n) = &port.name {
+            c.port_name(&format!("{pp}.name"), n);
+        }
+        c.port(
+            &format!("{pp}.containerPort"),
+            Some(i64::from(port.container_port)),
+        );
+    }
+    if let Some(r) = &ct.resources {
+        for (kind, values) in [("limits", &r.limits), ("requests", &r.requests)] {
+            for (k, q) in values.iter().flatten() {
+                c.kubernetes_quantity(&format!("{cp}.resources.{kind}.{k}"), &q.0);
+            }
         }
     }
 }

@@ -97,6 +97,13 @@ impl Checker<'_> {
         self.in_range(path, value, 1, 65535);
     }
 
+    /// A container port's name, which Kubernetes requires to be an IANA service name.
+    fn port_name(&mut self, path: &str, name: &str) {
+        if let Err(e) = names::iana_svc_name(name) {
+            self.error(path, format!("{e}, got {name:?}"));
+        }
+    }
+
     fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&str]) {
         if let Some(v) = value {
             if !allowed.contains(&v) {
