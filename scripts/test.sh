@@ -51,4 +51,12 @@ done
 cargo test -q --workspace --exclude sparkplane
 cargo test -q -p sparkplane -- --test-threads=1
 SPARKPLANE_CONFORMANCE_DIR=$fresh cargo test -q -p sparkplane --test conformance
+# The API double agrees with a real API server (crates/kube-double/tests/agreement.rs, the
+# `real::*` half): it runs against the kube lab (`sudo scripts/kube-lab.sh up`).
+export SPARKPLANE_KUBE_LAB=${SPARKPLANE_KUBE_LAB:-/var/lib/sparkplane-kube-lab/admin.kubeconfig}
+[ -r "$SPARKPLANE_KUBE_LAB" ] || {
+  echo "error: SPARKPLANE_KUBE_LAB=$SPARKPLANE_KUBE_LAB: no readable kubeconfig of a running kube lab; start one with sudo scripts/kube-lab.sh up" >&2
+  exit 1
+}
+cargo test -q -p sparkplane-kube-double --test agreement -- --ignored
 echo "test suite finished in $(( $(date +%s) - start )) s"
