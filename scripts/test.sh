@@ -82,6 +82,9 @@ export SPARKPLANE_KUBE_LAB=$kubeconfig SPARKPLANE_KUBE_LAB_BIN
 SPARKPLANE_KUBE_LAB_BIN=$(scripts/kube-lab.sh bin)
 lab_start=$(date +%s)
 cargo test -q -p sparkplane --test real_cluster -- --ignored --test-threads=1
+# The API double agrees with the real API server (crates/kube-double/tests/agreement.rs: the
+# same scenarios run on both; `--ignored` runs the real server's half).
+cargo test -q -p sparkplane-kube-double --test agreement -- --ignored
 echo "real-cluster tier: $(( $(date +%s) - lab_start )) s"
 scripts/kube-lab.sh down
 trap - EXIT

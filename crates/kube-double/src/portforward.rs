@@ -96,6 +96,7 @@ struct Session {
 
 fn bad_request(message: String) -> ApiError {
     ApiError {
+        details: None,
         code: 400,
         reason: "BadRequest",
         message,
@@ -105,6 +106,7 @@ fn bad_request(message: String) -> ApiError {
 fn prepare(shared: &Shared, method: &Method, uri: &Uri) -> Result<Session, ApiError> {
     if method != Method::GET {
         return Err(ApiError {
+            details: None,
             code: 405,
             reason: "MethodNotAllowed",
             message: format!(

@@ -74,6 +74,21 @@ impl Selector {
         Some(Selector(reqs))
     }
 
+    /// The keys the requirements are about.
+    pub fn keys(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|r| match r {
+                Requirement::Equals(k, _)
+                | Requirement::NotEquals(k, _)
+                | Requirement::In(k, _)
+                | Requirement::NotIn(k, _)
+                | Requirement::Exists(k)
+                | Requirement::NotExists(k) => k.clone(),
+            })
+            .collect()
+    }
+
     /// Whether `lookup` (key → value) satisfies every requirement.
     pub fn matches(&self, lookup: impl Fn(&str) -> Option<String>) -> bool {
         self.0.iter().all(|r| match r {

@@ -18,7 +18,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::portforward::Targets;
 use crate::route::{kind_of, Route};
 use crate::selector::{field, label, Selector};
-use crate::store::{ApiError, Event, EventType, PatchKind, Store};
+use crate::store::{
+    details, group, ApiError, Event, EventType, PatchKind, Propagation, Store, FIRST_REVISION,
+};
 
 /// One request as the double received it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -123,6 +125,7 @@ fn parse_body(bytes: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes)
         .or_else(|_| serde_yaml_ng::from_slice(bytes))
         .map_err(|e| ApiError {
+            details: None,
             code: 400,
             reason: "BadRequest",
             message: format!("cannot parse the body: {e}"),
@@ -146,9 +149,61 @@ pub(crate) fn error(e: &ApiError) -> Response {
     )
 }
 
+/// The fields a resource can be selected by; `None` where the double does not know the
+/// list and accepts any field.
+fn selectable_fields(route: &Route) -> Option<&'static [&'static str]> {
+    const META: &[&str] = &["metadata.name", "metadata.namespace"];
+    match (group(route), route.plural.as_str()) {
+        ("", "pods") => Some(&[
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ]),
+        ("", "configmaps" | "serviceaccounts") => Some(META),
+        ("", "secrets") => Some(&["metadata.name", "metadata.namespace", "type"]),
+        ("sparkoperator.k8s.io" | "sparkplane.io", _) => Some(META),
+        _ => None,
+    }
+}
+
+fn selectors_for(
+    route: &Route,
+    q: &HashMap<String, String>,
+) -> Result<(Selector, Selector), ApiError> {
+    let (labels, fields) = selectors(q)?;
+    if let Some(allowed) = selectable_fields(route) {
+        if let Some(bad) = fields
+            .keys()
+            .into_iter()
+            .find(|k| !allowed.contains(&k.as_str()))
+        {
+            let only: Vec<String> = allowed.iter().map(|f| format!("\"{f}\"")).collect();
+            return Err(ApiError {
+                details: None,
+                code: 400,
+                reason: "BadRequest",
+                message: format!(
+                    "\"{bad}\" is not a known field selector: only {}",
+                    only.join(", ")
+                ),
+            });
+        }
+    }
+    Ok((labels, fields))
+}
+
 fn selectors(q: &HashMap<String, String>) -> Result<(Selector, Selector), ApiError> {
     let parse = |k: &str| {
         Selector::parse(q.get(k).map(String::as_str).unwrap_or("")).ok_or_else(|| ApiError {
+            details: None,
             code: 400,
             reason: "BadRequest",
             message: format!("cannot parse {k}"),
@@ -162,6 +217,8 @@ pub(crate) struct Admitted {
     pub(crate) query: HashMap<String, String>,
     pub(crate) content_type: Option<String>,
     pub(crate) body: Value,
+    /// The field manager of a write: `fieldManager`, else the user agent up to its `/`.
+    pub(crate) manager: String,
 }
 
 /// The query parameters in order, decoded; repeated keys stay repeated (`ports=1&ports=2`).
@@ -242,16 +299,25 @@ pub(crate) async fn admit(
                 _ => "Injected",
             };
             return Err(error(&ApiError {
+                details: None,
                 code,
                 reason,
                 message: format!("injected fault: {code}"),
             }));
         }
     }
+    let manager = query.get("fieldManager").cloned().unwrap_or_else(|| {
+        headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.split('/').next().unwrap_or(ua).to_string())
+            .unwrap_or_default()
+    });
     Ok(Admitted {
         query,
         content_type,
         body,
+        manager,
     })
 }
 
@@ -266,6 +332,7 @@ pub(crate) async fn handle(
         query,
         content_type,
         body,
+        manager,
     } = match admit(&shared, &method, &uri, &headers, &bytes).await {
         Ok(a) => a,
         Err(answer) => return answer,
@@ -274,6 +341,7 @@ pub(crate) async fn handle(
     let Some(route) = Route::parse(uri.path()) else {
         return discovery(uri.path());
     };
+    shared.store().manager = manager;
     match respond(
         &shared,
         &method,
@@ -328,6 +396,7 @@ fn discovery(path: &str) -> Response {
             &json!({"kind": "APIVersions", "versions": ["v1"]}),
         ),
         _ => error(&ApiError {
+            details: None,
             code: 404,
             reason: "NotFound",
             message: format!("the double does not serve {path}"),
@@ -373,7 +442,7 @@ fn respond(
         }
         ("GET", Some(name)) => ok(shared.store().get(route, name)?),
         ("GET", None) => {
-            let (labels, fields) = selectors(query)?;
+            let (labels, fields) = selectors_for(route, query)?;
             let watching = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
             if watching {
                 return Ok(Reply::Watch(watch(shared, route, query, labels, fields)));
@@ -401,8 +470,11 @@ fn respond(
                 c if c.starts_with("application/json-patch") => PatchKind::Json,
                 _ => PatchKind::Merge,
             };
+            let force = query.get("force").is_some_and(|f| f == "true");
             let existed = shared.store().get(route, name).is_ok();
-            let (obj, events) = shared.store().patch(route, name, kind, &body)?;
+            let (obj, events) = shared
+                .store()
+                .patch_forced(route, name, kind, &body, force)?;
             shared.publish(events);
             let code = if existed {
                 StatusCode::OK
@@ -412,12 +484,38 @@ fn respond(
             Ok(Reply::Object(code, obj))
         }
         ("DELETE", Some(name)) => {
-            let (obj, events) = shared.store().delete(route, name)?;
+            let policy = query
+                .get("propagationPolicy")
+                .cloned()
+                .or_else(|| body["propagationPolicy"].as_str().map(str::to_string));
+            let propagation = match policy.as_deref() {
+                None | Some("Background") => Propagation::Background,
+                Some("Foreground") => Propagation::Foreground,
+                Some("Orphan") => Propagation::Orphan,
+                Some(other) => {
+                    return Err(ApiError {
+                        details: None,
+                        code: 400,
+                        reason: "BadRequest",
+                        message: format!("unknown propagationPolicy {other}"),
+                    })
+                }
+            };
+            let (obj, gone, events) = shared.store().delete_with(route, name, propagation)?;
             shared.publish(events);
+            // An object that went at once is answered with a Status (pods: with the pod);
+            // one marked for deletion (finalizers, foreground, orphan), with the object.
+            let marked = obj.pointer("/metadata/deletionTimestamp").is_some();
+            if gone && !marked && !(route.api_version == "v1" && route.plural == "pods") {
+                let mut d = details(route, name);
+                d["uid"] = obj["metadata"]["uid"].clone();
+                return ok(json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                 "status": "Success", "details": d}));
+            }
             ok(obj)
         }
         ("DELETE", None) => {
-            let (labels, fields) = selectors(query)?;
+            let (labels, fields) = selectors_for(route, query)?;
             let mut store = shared.store();
             let names: Vec<String> = store
                 .list(route, &labels, &fields)
@@ -441,6 +539,7 @@ fn respond(
             ok(list_body(route, deleted, rev))
         }
         (m, _) => Err(ApiError {
+            details: None,
             code: 405,
             reason: "MethodNotAllowed",
             message: format!("{m} is not supported on this path"),
@@ -449,9 +548,13 @@ fn respond(
 }
 
 fn event_line(kind: EventType, object: &Value) -> Result<Bytes, Infallible> {
+    line(kind.as_str(), object)
+}
+
+fn line(kind: &str, object: &Value) -> Result<Bytes, Infallible> {
     Ok(Bytes::from(format!(
         "{}\n",
-        json!({"type": kind.as_str(), "object": object})
+        json!({"type": kind, "object": object})
     )))
 }
 
@@ -467,6 +570,7 @@ fn watch(
         subresource: None,
         ..route.clone()
     };
+    let flag = |k: &str| query.get(k).is_some_and(|v| v == "true" || v == "1");
     // Subscribe under the store lock, so no change falls between the replay and the stream.
     let store = shared.store();
     let rx = shared.events.subscribe();
@@ -475,11 +579,37 @@ fn watch(
         .and_then(|v| v.parse().ok())
         .filter(|v| *v > 0);
     let initial: Vec<Result<Bytes, Infallible>> = match since {
+        _ if flag("sendInitialEvents") => {
+            // A streaming list: the current objects, then a bookmark marking their end.
+            let mut lines: Vec<_> = store
+                .list(&collection, &labels, &fields)
+                .iter()
+                .map(|o| event_line(EventType::Added, o))
+                .collect();
+            if flag("allowWatchBookmarks") {
+                lines.push(line(
+                    "BOOKMARK",
+                    &json!({"kind": kind_of(&collection.plural), "apiVersion": collection.api_version,
+                            "metadata": {"resourceVersion": store.revision().to_string(),
+                                         "annotations": {"k8s.io/initial-events-end": "true"}}}),
+                ));
+            }
+            lines
+        }
+        Some(rv) if rv < FIRST_REVISION => {
+            drop(store);
+            let expired = ApiError {
+                details: None,
+                code: 410,
+                reason: "Expired",
+                message: format!("too old resource version: {rv} ({FIRST_REVISION})"),
+            };
+            return futures::stream::iter(vec![line("ERROR", &expired.status())]).boxed();
+        }
         Some(rv) => store
             .events_since(rv)
             .into_iter()
-            .filter(|e| wanted(&collection, &labels, &fields, e))
-            .map(|e| event_line(e.kind, &e.object))
+            .filter_map(|e| seen(&collection, &labels, &fields, &e).map(|(k, o)| event_line(k, &o)))
             .collect(),
         // "Get state and start at most recent": the current objects as ADDED.
         None => store
@@ -496,9 +626,7 @@ fn watch(
     let live = BroadcastStream::new(rx)
         .filter_map(move |e| {
             let out = match e {
-                Ok(e) if wanted(&collection, &labels, &fields, &e) => {
-                    Some(event_line(e.kind, &e.object))
-                }
+                Ok(e) => seen(&collection, &labels, &fields, &e).map(|(k, o)| event_line(k, &o)),
                 _ => None,
             };
             futures::future::ready(out)
@@ -507,15 +635,40 @@ fn watch(
     futures::stream::iter(initial).chain(live).boxed()
 }
 
-fn wanted(route: &Route, labels: &Selector, fields: &Selector, e: &Event) -> bool {
-    e.api_version == route.api_version
-        && e.plural == route.plural
-        && route.namespace.as_ref().is_none_or(|ns| {
-            e.object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                == Some(ns.as_str())
-        })
-        && labels.matches(|k| label(&e.object, k))
-        && fields.matches(|k| field(&e.object, k))
+/// How a watch of `route` with these selectors reports `e`, if at all: an object that starts
+/// matching is ADDED, one that stops matching is DELETED.
+fn seen(
+    route: &Route,
+    labels: &Selector,
+    fields: &Selector,
+    e: &Event,
+) -> Option<(EventType, Value)> {
+    if e.api_version != route.api_version || e.plural != route.plural {
+        return None;
+    }
+    let matches = |o: &Value| {
+        route.namespace.as_ref().is_none_or(|ns| {
+            o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns.as_str())
+        }) && labels.matches(|k| label(o, k))
+            && fields.matches(|k| field(o, k))
+    };
+    let now = matches(&e.object);
+    let before = e.old.as_ref().is_some_and(matches);
+    match (e.kind, before, now) {
+        (EventType::Modified, false, true) => Some((EventType::Added, e.object.clone())),
+        (EventType::Modified, true, false) => {
+            // The object as it last matched, at the version of the change.
+            let mut old = e.old.clone().unwrap_or_default();
+            if let Some(m) = old.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert(
+                    "resourceVersion".into(),
+                    json!(e.resource_version.to_string()),
+                );
+            }
+            Some((EventType::Deleted, old))
+        }
+        (EventType::Modified, false, false) => None,
+        (kind, _, _) if now => Some((kind, e.object.clone())),
+        _ => None,
+    }
 }
