@@ -158,6 +158,20 @@ class KubeRig:
                 raise SystemExit(f"the operator did not start: {self.tail_log()}")
             time.sleep(0.2)
 
+    def api_calls(self):
+        """The operator's own count of its API calls by verb and code, and its reconcile
+        errors: where its time on a real server goes."""
+        import http.client
+        import re
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=5)
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+        except OSError:
+            return "(metrics unavailable)"
+        found = re.findall(r"^sparkplane_(kube_api_calls|reconcile_errors)(?:_total)?\{([^}]*)\} (\S+)$", text, re.M)
+        return "; ".join(labels.replace('"', "") + f" {float(v):.0f}" for _, labels, v in found) or "(none)"
+
     def tail_log(self):
         self.log.flush()
         return open(self.log.name).read()[-2000:]
@@ -253,6 +267,7 @@ def throughput(args):
             ("create → driver pod, median / p99 / max", f"{ms(med)} / {ms(p99)} / {ms(mx)}"),
             ("operator CPU per application", f"{cpu / max(1, len(seen)) * 1000:.2f} ms"),
             ("operator resident memory after", f"{rss:.1f} MiB (peak {hwm:.1f} MiB)"),
+            ("operator API calls, errors", rig.api_calls()),
         ])
     finally:
         stop.set()
@@ -365,6 +380,7 @@ def lag(args):
             ("lag, p99", ms(p99)),
             ("lag, max", ms(mx)),
             ("operator CPU, all", f"{cpu:.1f} s"),
+            ("operator API calls, errors", rig.api_calls()),
         ])
     finally:
         stop.set()
@@ -472,41 +488,47 @@ def spark(args):
 
         env = {**os.environ, "KUBECONFIG": args.kube, "SPARK_HOME": spark_home}
         sides = {
-            "operator": lambda name: subprocess.Popen(
-                [args.kubectl, "apply", "-f", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, env=env, text=True),
-            "sparkplane submit": lambda name: subprocess.Popen(
-                [args.sparkplane, "submit", "--spark-version", SPARK_VERSION, *submit_args(name)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True),
-            "spark-submit": lambda name: subprocess.Popen(
-                [os.path.join(spark_home, "bin/spark-submit"), *submit_args(name)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True),
+            "operator": lambda name: [args.kubectl, "apply", "-f", "-"],
+            "sparkplane submit": lambda name: [args.sparkplane, "submit", "--spark-version", SPARK_VERSION,
+                                               *submit_args(name)],
+            "spark-submit": lambda name: [os.path.join(spark_home, "bin/spark-submit"), *submit_args(name)],
         }
         for rep in range(reps):
             for k, side in enumerate(sides):
                 name = f"{['op', 'native', 'ss'][k]}-{rep}"
                 mark = len(events)
                 t0 = time.monotonic()
-                p = sides[side](name)
+                # The client's output goes to a file: a full pipe would stall it.
+                log = open(os.path.join(rig.kube.tmp.name, f"{name}.log"), "w+")
+                p = subprocess.Popen(sides[side](name), stdin=subprocess.PIPE, stdout=log, stderr=log,
+                                     env=env, text=True)
                 if side == "operator":
                     p.stdin.write(json.dumps(manifest(rig.ns, rep, {}, name_prefix="op")))
-                    p.stdin.close()
+                p.stdin.close()
+                exited = []
+                threading.Thread(target=lambda: exited.append((p.wait(), time.monotonic())),
+                                 daemon=True).start()
 
+                # One run at a time, in an emptied namespace: the driver is named, and the
+                # executors (named after the name the job gives itself) are whatever runs.
                 def first(role):
                     for t, pod, r, phase, kind in events[mark:]:
-                        if r == role and phase == "Running" and pod.startswith(name):
+                        if r == role and phase == "Running" and (role != "driver" or pod == f"{name}-driver"):
                             return t
                     return None
                 ok = wait_until(lambda: first("executor") is not None, 300)
-                out = p.wait(120)
-                t_exit = time.monotonic()
+                if not wait_until(lambda: exited, 120):
+                    p.kill()
+                    wait_until(lambda: exited, 10)
+                out, t_exit = exited[0] if exited else ("killed", time.monotonic())
                 td, te = first("driver"), first("executor")
                 rows.append((side, rep, None if td is None else td - t0, None if te is None else te - t0,
                              t_exit - t0, out))
                 print(f"{side} #{rep}: driver Running {td and td - t0}, executor Running {te and te - t0}, "
                       f"exit {out} after {t_exit - t0:.1f} s", flush=True)
                 if not ok:
-                    print(p.stderr.read()[-2000:], flush=True)
+                    log.seek(0)
+                    print(log.read()[-3000:], flush=True)
                 # Clean up before the next run, so each starts on an idle node.
                 if side == "operator":
                     rig.kube.kubectl("-n", rig.ns, "delete", "sparkapplication", name, "--wait=false", check=False)
