@@ -15,8 +15,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 NS = "bench"
-APPS = f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{NS}/sparkapplications"
-PODS = f"/api/v1/namespaces/{NS}/pods"
+
+
+def apps_path(ns):
+    return f"/apis/sparkoperator.k8s.io/v1beta2/namespaces/{ns}/sparkapplications"
+
+
+def pods_path(ns):
+    return f"/api/v1/namespaces/{ns}/pods"
+
+
+APPS = apps_path(NS)
+PODS = pods_path(NS)
 CORES = os.cpu_count() or 1
 
 
@@ -32,16 +42,24 @@ def free_port():
 
 
 class Api:
-    """A keep-alive connection per thread to the double."""
+    """A keep-alive connection per thread to the double (plain HTTP on loopback) or, given a
+    TLS context, to a real API server (client-certificate auth, see kube.py)."""
 
-    def __init__(self, port):
+    def __init__(self, port, host="127.0.0.1", tls=None):
         self.port = port
+        self.host = host
+        self.tls = tls
         self.local = threading.local()
+
+    def new_conn(self, timeout):
+        if self.tls is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.tls)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def conn(self):
         c = getattr(self.local, "c", None)
         if c is None:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            c = self.new_conn(120)
             self.local.c = c
         return c
 
@@ -176,9 +194,9 @@ def throughput(args):
         rig.close()
 
 
-def watch(api_port, path, on_event, stop):
+def watch(api, path, on_event, stop):
     """Follows a watch, calling on_event(type, object, time) for each event."""
-    c = http.client.HTTPConnection("127.0.0.1", api_port, timeout=3600)
+    c = api.new_conn(3600)
     c.request("GET", path + ("&" if "?" in path else "?") + "watch=true")
     r = c.getresponse()
     buf = b""
@@ -229,8 +247,8 @@ def lag(args):
     try:
         rig.start_operator()
         time.sleep(1)
-        threading.Thread(target=watch, args=(rig.api.port, PODS, on_pod, stop), daemon=True).start()
-        threading.Thread(target=watch, args=(rig.api.port, APPS, on_app, stop), daemon=True).start()
+        threading.Thread(target=watch, args=(rig.api, PODS, on_pod, stop), daemon=True).start()
+        threading.Thread(target=watch, args=(rig.api, APPS, on_app, stop), daemon=True).start()
         start = time.monotonic()
         for i in range(n):
             due = start + i / rate
@@ -305,11 +323,24 @@ def memory(args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sparkplane", required=True)
-    p.add_argument("--double", required=True)
+    p.add_argument("--double", help="the API double (kube-double); not with --kube")
+    p.add_argument("--kube", metavar="KUBECONFIG", help="a real API server instead (see kube_bench.py)")
+    p.add_argument("--kubectl", default="kubectl", help="with --kube: the kubectl to use")
+    p.add_argument("--kwok", help="with --kube lag: kwok's binary (without: this script moves the phases)")
+    p.add_argument("--kwok-stages", help="with --kwok: kwok's kustomize/stage directory")
+    p.add_argument("--spark-home", help="with --kube spark: the Spark distribution for spark-submit")
+    p.add_argument("--budget", type=float, default=240,
+                   help="with --kube memory: seconds to spend creating applications and pods")
     p.add_argument("--out", required=True)
-    p.add_argument("what", choices=["throughput", "lag", "memory"])
+    p.add_argument("what", choices=["throughput", "lag", "memory", "spark"])
     p.add_argument("n", nargs="?", type=int)
     args = p.parse_args()
+    if args.kube:
+        import kube_bench
+        kube_bench.run(args)
+        return
+    if args.double is None or args.what == "spark":
+        p.error("against the double: --double is needed, and `spark` needs --kube")
     {"throughput": throughput, "lag": lag, "memory": memory}[args.what](args)
 
 

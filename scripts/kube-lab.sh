@@ -2,6 +2,7 @@
 # The test cluster: a real one-node Kubernetes built from upstream source, run as host processes.
 #
 #   scripts/kube-lab.sh build    build (or reuse) the pinned upstream binaries
+#   scripts/kube-lab.sh build-kwok   build (or reuse) kwok, the fake kubelet of the benchmarks
 #   scripts/kube-lab.sh up       build if needed, start the cluster; last line: KUBECONFIG=<path>
 #   scripts/kube-lab.sh down     stop it; no process, mount, interface, netns or iptables rule is left
 #   scripts/kube-lab.sh status   what runs, and where its logs are
@@ -27,6 +28,7 @@ ETCD_VERSION=3.6.16
 COREDNS_VERSION=1.14.7
 HELM_VERSION=3.22.0
 CRICTL_VERSION=1.37.0
+KWOK_VERSION=0.8.0
 
 CACHE=${SPARKPLANE_KUBE_LAB_CACHE:-/var/cache/sparkplane-kube-lab}
 W=/var/lib/sparkplane-kube-lab
@@ -95,6 +97,15 @@ cmd_build() {
   mkdir -p "$BIN/current"
   ln -sfn "$(k8s_bin)"/* "$BIN/etcd-v$ETCD_VERSION/etcd" "$BIN/coredns-v$COREDNS_VERSION/coredns" \
     "$BIN/helm-v$HELM_VERSION/helm" "$BIN/crictl-v$CRICTL_VERSION/crictl" "$BIN/current/"
+}
+
+# kwok's fake kubelet, for the operator benchmarks on the lab (bench/operator.sh --kube ... lag).
+# Not part of `build`: the cluster itself does not need it.
+cmd_build_kwok() {
+  command -v go >/dev/null || die "go is missing: install Go 1.26 (the machines have it in /usr/local/go)"
+  go_env
+  CGO_ENABLED=0 go_build kwok "$BIN/kwok-v$KWOK_VERSION" "-s -w" sigs.k8s.io/kwok/cmd/kwok
+  echo "$BIN/kwok-v$KWOK_VERSION/kwok"
 }
 
 # --- host preparation ---------------------------------------------------------------------------
@@ -551,6 +562,7 @@ cmd_status() {
 
 case ${1:-} in
   build) cmd_build ;;
+  build-kwok) cmd_build_kwok ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
@@ -558,5 +570,5 @@ case ${1:-} in
   restart-apiserver) cmd_restart_apiserver ;;
   load-image) shift; cmd_load_image "$@" ;;
   bin) echo "$BIN/current" ;;
-  *) echo "usage: $0 build|up|down|status|fingerprint|load-image ARCHIVE...|restart-apiserver|bin" >&2; exit 2 ;;
+  *) echo "usage: $0 build|build-kwok|up|down|status|fingerprint|load-image ARCHIVE...|restart-apiserver|bin" >&2; exit 2 ;;
 esac
