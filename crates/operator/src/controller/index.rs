@@ -122,7 +122,9 @@ fn key_of(pod: &Pod) -> Option<Keyed<'_>> {
 }
 
 impl AppPods {
-    fn put(&mut self, k: Keyed<'_>) {
+    /// Files `k`; whether that changed what the lifecycle reads of the application (a pod
+    /// that is new, or whose role, submission or summary moved).
+    fn put(&mut self, k: Keyed<'_>) -> bool {
         let submission =
             k.submission.and_then(
                 |id| match self.submissions.iter().position(|s| **s == *id) {
@@ -135,21 +137,32 @@ impl AppPods {
             );
         match self.pods.iter_mut().find(|s| *s.name == *k.name) {
             Some(slot) => {
+                let changed =
+                    slot.role != k.role || slot.submission != submission || slot.kept != k.kept;
                 slot.role = k.role;
                 slot.submission = submission;
                 slot.kept = k.kept;
+                changed
             }
-            None => self.pods.push(Slot {
-                name: k.name.into(),
-                role: k.role,
-                submission,
-                kept: k.kept,
-            }),
+            None => {
+                self.pods.push(Slot {
+                    name: k.name.into(),
+                    role: k.role,
+                    submission,
+                    kept: k.kept,
+                });
+                true
+            }
         }
     }
 
-    fn remove(&mut self, name: &str) {
+    /// Forgets pod `name`; whether it was there.
+    fn remove(&mut self, name: &str) -> bool {
+        let before = self.pods.len();
         self.pods.retain(|s| *s.name != *name);
+        if self.pods.len() == before {
+            return false;
+        }
         // Forget submission ids no pod refers to any more (a rerun's old ones).
         let used: Vec<bool> = (0..self.submissions.len())
             .map(|i| {
@@ -159,7 +172,7 @@ impl AppPods {
             })
             .collect();
         if used.iter().all(|u| *u) {
-            return;
+            return true;
         }
         let mut renumber = Vec::with_capacity(used.len());
         let mut kept = 0u16;
@@ -177,6 +190,7 @@ impl AppPods {
         for p in &mut self.pods {
             p.submission = p.submission.map(|s| renumber[usize::from(s)]);
         }
+        true
     }
 
     fn submission(&self, slot: &Slot) -> Option<&str> {
@@ -194,7 +208,7 @@ impl AppPods {
     }
 }
 
-fn put(map: &mut ByApp, k: Keyed<'_>) {
+fn put(map: &mut ByApp, k: Keyed<'_>) -> bool {
     let apps = match map.get_mut(k.ns) {
         Some(apps) => apps,
         None => map.entry(k.ns.into()).or_default(),
@@ -203,45 +217,57 @@ fn put(map: &mut ByApp, k: Keyed<'_>) {
         Some(pods) => pods,
         None => apps.entry(k.app.into()).or_default(),
     };
-    pods.put(k);
+    pods.put(k)
 }
 
 impl PodIndex {
-    /// Follows one watch event.
-    pub fn observe(&self, event: &Event<Pod>) {
-        let Ok(mut inner) = self.0.lock() else { return };
+    /// Follows one watch event; whether the application of its pod should be looked at
+    /// again. A pod changes many times in its life (scheduled, conditions, IPs, resource
+    /// versions), and most changes are nothing the lifecycle reads: waking the application
+    /// for those cost a read of the whole application each, which on a real API server
+    /// delayed the status of every application behind them. A relist wakes every pod's
+    /// application, as the cache may have missed anything.
+    pub fn observe(&self, event: &Event<Pod>) -> bool {
+        let Ok(mut inner) = self.0.lock() else {
+            return true;
+        };
         match event {
-            Event::Init => inner.next = Some(HashMap::new()),
+            Event::Init => {
+                inner.next = Some(HashMap::new());
+                false
+            }
             Event::InitApply(p) => {
                 if let (Some(k), Some(next)) = (key_of(p), inner.next.as_mut()) {
                     put(next, k);
                 }
+                true
             }
             Event::InitDone => {
                 if let Some(next) = inner.next.take() {
                     inner.pods = next;
                 }
+                false
             }
-            Event::Apply(p) => {
-                if let Some(k) = key_of(p) {
-                    put(&mut inner.pods, k);
-                }
-            }
+            Event::Apply(p) => match key_of(p) {
+                Some(k) => put(&mut inner.pods, k),
+                None => false,
+            },
             Event::Delete(p) => {
-                if let Some(k) = key_of(p) {
-                    let Some(apps) = inner.pods.get_mut(k.ns) else {
-                        return;
-                    };
-                    if let Some(pods) = apps.get_mut(k.app) {
-                        pods.remove(k.name);
-                        if pods.pods.is_empty() {
-                            apps.remove(k.app);
-                        }
-                    }
-                    if apps.is_empty() {
-                        inner.pods.remove(k.ns);
+                let Some(k) = key_of(p) else { return false };
+                let Some(apps) = inner.pods.get_mut(k.ns) else {
+                    return false;
+                };
+                let mut removed = false;
+                if let Some(pods) = apps.get_mut(k.app) {
+                    removed = pods.remove(k.name);
+                    if pods.pods.is_empty() {
+                        apps.remove(k.app);
                     }
                 }
+                if apps.is_empty() {
+                    inner.pods.remove(k.ns);
+                }
+                removed
             }
         }
     }
@@ -386,6 +412,64 @@ mod tests {
                 index.observe(e);
             }
             assert_eq!(seen(&index, "a"), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn only_changes_the_lifecycle_reads_wake_the_application() {
+        use Event::*;
+        let pending = pod("a-driver", "a", "driver", "s1", "Pending");
+        let mut scheduled = pending.clone();
+        scheduled.spec = Some(k8s_openapi::api::core::v1::PodSpec {
+            node_name: Some("node-1".into()),
+            ..Default::default()
+        });
+        scheduled.metadata.resource_version = Some("7".into());
+        let running = pod("a-driver", "a", "driver", "s1", "Running");
+        let rerun = pod("a-driver", "a", "driver", "s2", "Running");
+        /// A case: its name, the events in order, and whether each wakes the application.
+        type Case<'a> = (&'a str, Vec<Event<Pod>>, Vec<bool>);
+        let cases: Vec<Case> = vec![
+            ("a new pod wakes", vec![Apply(pending.clone())], vec![true]),
+            (
+                "scheduling and a new resource version do not",
+                vec![Apply(pending.clone()), Apply(scheduled.clone())],
+                vec![true, false],
+            ),
+            (
+                "a phase change does",
+                vec![Apply(pending.clone()), Apply(running.clone())],
+                vec![true, true],
+            ),
+            (
+                "the same pod of another submission does",
+                vec![Apply(running.clone()), Apply(rerun.clone())],
+                vec![true, true],
+            ),
+            (
+                "a deleted pod does, once",
+                vec![
+                    Apply(running.clone()),
+                    Delete(running.clone()),
+                    Delete(running.clone()),
+                ],
+                vec![true, true, false],
+            ),
+            (
+                "a relist wakes every pod it lists",
+                vec![
+                    Apply(running.clone()),
+                    Init,
+                    InitApply(running.clone()),
+                    InitDone,
+                ],
+                vec![true, false, true, false],
+            ),
+        ];
+        for (name, events, want) in cases {
+            let index = PodIndex::default();
+            let woke: Vec<bool> = events.iter().map(|e| index.observe(e)).collect();
+            assert_eq!(woke, want, "{name}");
         }
     }
 

@@ -9,6 +9,7 @@
 //! delays status updates of running ones.
 
 mod events;
+mod fresh;
 mod index;
 mod objects;
 mod reconcile;
@@ -94,6 +95,7 @@ pub struct Context {
     pub(crate) recorder: events::Events,
     pub(crate) submit_queue: submit::Queue,
     pub(crate) in_flight: Mutex<HashSet<AppRef>>,
+    pub(crate) fresh: fresh::Fresh,
 }
 
 /// What the controller keeps of an application: its metadata, typed so that each key into
@@ -139,6 +141,7 @@ fn spawn_namespace(
         recorder: common.recorder.clone(),
         submit_queue: common.submit_queue.clone(),
         in_flight: Mutex::new(HashSet::new()),
+        fresh: fresh::Fresh::default(),
     });
     let api_of = |ar: &ApiResource| -> Api<DynamicObject> {
         match &ns {
@@ -156,12 +159,16 @@ fn spawn_namespace(
         None => Api::all(client.clone()),
     };
     let pod_config = watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
+    // The index follows every pod event; only those that change what the lifecycle reads
+    // wake the pod's application.
     let pods = watcher(pod_api, pod_config)
         .default_backoff()
-        .inspect(move |e| {
-            if let Ok(e) = e {
-                index.observe(e);
-            }
+        .filter(move |e| {
+            let wake = match e {
+                Ok(e) => index.observe(e),
+                Err(_) => true,
+            };
+            futures::future::ready(wake)
         })
         .touched_objects();
     // Applications are cached as metadata only, and read whole when reconciled: a cache of
@@ -369,13 +376,15 @@ fn app_of_pod(pod: Pod) -> Option<AppRef> {
     Some(AppRef::new(name).within(ns))
 }
 
-/// The metadata `reconcile` reads before it GETs the whole object: the name, the namespace
-/// and whether it is being deleted.
+/// The metadata `reconcile` reads before it GETs the whole object: the name, the namespace,
+/// whether it is being deleted, and the resource version (whether the copy it last wrote is
+/// still the latest).
 fn slim(m: ObjectMeta) -> ObjectMeta {
     ObjectMeta {
         name: m.name,
         namespace: m.namespace,
         deletion_timestamp: m.deletion_timestamp,
+        resource_version: m.resource_version,
         ..ObjectMeta::default()
     }
 }

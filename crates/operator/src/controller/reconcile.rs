@@ -62,13 +62,21 @@ async fn reconcile_application(
     let ns = meta.namespace().unwrap_or_default();
     let name = meta.name_any();
     let api = status::apps(&ctx, &ns);
-    // The cache holds metadata only; the whole object is read now.
-    let Some(obj) = api
-        .get_opt(&name)
-        .await
-        .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
-    else {
-        return Ok(Requeue::await_change());
+    // The cache holds metadata only; the whole object is what this operator last wrote, if
+    // that is still the latest version, or else read now.
+    let obj = match ctx
+        .fresh
+        .take(&ns, &name, meta.metadata.resource_version.as_deref())
+    {
+        Some(obj) => obj,
+        None => match api
+            .get_opt(&name)
+            .await
+            .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
+        {
+            Some(obj) => obj,
+            None => return Ok(Requeue::await_change()),
+        },
     };
     let source = format!("SparkApplication {ns}/{name}");
     let value = status::typed_json(&obj, "SparkApplication");
@@ -129,7 +137,8 @@ async fn reconcile_application(
         });
     }
     if decision.status != before {
-        status::replace(&api, &obj, &decision.status).await?;
+        ctx.fresh
+            .put(status::replace(&api, &obj, &decision.status).await?);
     }
     if let Some(t) = &decision.transition {
         record_transition(&ctx, &app, &before, &decision.status, t).await;
@@ -334,7 +343,7 @@ async fn invalid(
             Timestamp::now(),
         ));
     }
-    status::replace(api, obj, &st).await?;
+    ctx.fresh.put(status::replace(api, obj, &st).await?);
     ctx.metrics.invalid_applications.inc();
     let reference = obj.object_ref(&super::app_resource());
     let note = submit::truncate(&message);

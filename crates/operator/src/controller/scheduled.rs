@@ -153,7 +153,9 @@ async fn write_status(
     obj: &DynamicObject,
     status: &ScheduledSparkApplicationStatus,
 ) -> Result<(), OperatorError> {
-    super::status::replace_any(api, &scheduled_resource(), obj, status).await
+    super::status::replace_any(api, &scheduled_resource(), obj, status)
+        .await
+        .map(drop)
 }
 
 /// After an error: log it naming the object, count it by kind and for the object, and try

@@ -33,22 +33,24 @@ pub fn apps(ctx: &Context, ns: &str) -> Api<DynamicObject> {
     Api::namespaced_with(ctx.client.clone(), ns, &app_resource())
 }
 
-/// Replaces the status of `obj` (at its resource version) with `status`.
+/// Replaces the status of `obj` (at its resource version) with `status`; the object as
+/// written.
 pub async fn replace(
     api: &Api<DynamicObject>,
     obj: &DynamicObject,
     status: &SparkApplicationStatus,
-) -> Result<(), OperatorError> {
+) -> Result<DynamicObject, OperatorError> {
     replace_any(api, &app_resource(), obj, status).await
 }
 
-/// Replaces the status of `obj`, of kind `resource`, at its resource version.
+/// Replaces the status of `obj`, of kind `resource`, at its resource version; the object as
+/// written.
 pub async fn replace_any<S: serde::Serialize>(
     api: &Api<DynamicObject>,
     resource: &kube::api::ApiResource,
     obj: &DynamicObject,
     status: &S,
-) -> Result<(), OperatorError> {
+) -> Result<DynamicObject, OperatorError> {
     let name = obj.metadata.name.clone().unwrap_or_default();
     let mut body = DynamicObject::new(&name, resource);
     body.metadata.namespace = obj.metadata.namespace.clone();
@@ -56,35 +58,41 @@ pub async fn replace_any<S: serde::Serialize>(
     body.data = json!({ "status": status });
     api.replace_status(&name, &PostParams::default(), &body)
         .await
-        .map_err(|e| OperatorError::kube(format!("write status of {name}"), e))?;
-    Ok(())
+        .map_err(|e| OperatorError::kube(format!("write status of {name}"), e))
 }
 
-/// Reads the current status of `name`, lets `change` edit it, and writes it back; retried
-/// on conflicts. `change` returns false to write nothing (the status moved on).
+/// Lets `change` edit the status of `name` and writes it back; the object as written, if
+/// anything was. The first attempt starts from `read`, when the caller has just read the
+/// object; a conflict (someone wrote in between) reads it again, up to five times.
+/// `change` returns false to write nothing (the status moved on).
 pub async fn update(
     api: &Api<DynamicObject>,
     name: &str,
+    mut read: Option<DynamicObject>,
     mut change: impl FnMut(&mut SparkApplicationStatus) -> bool,
-) -> Result<(), OperatorError> {
+) -> Result<Option<DynamicObject>, OperatorError> {
     for _ in 0..5 {
-        let Some(obj) = api
-            .get_opt(name)
-            .await
-            .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
-        else {
-            return Ok(());
+        let obj = match read.take() {
+            Some(obj) => obj,
+            None => match api
+                .get_opt(name)
+                .await
+                .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
+            {
+                Some(obj) => obj,
+                None => return Ok(None),
+            },
         };
         let mut status: SparkApplicationStatus = status_of(&obj);
         if !change(&mut status) {
-            return Ok(());
+            return Ok(None);
         }
         match replace(api, &obj, &status).await {
             Err(OperatorError::Kube {
                 source: kube::Error::Api(s),
                 ..
             }) if s.code == 409 => continue,
-            other => return other,
+            other => return other.map(Some),
         }
     }
     Err(OperatorError::Config(format!(

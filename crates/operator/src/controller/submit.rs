@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
+use kube::api::DynamicObject;
 use kube::Resource;
 use sparkplane_api::v1beta2::{ApplicationState, ApplicationStateType as State};
 use sparkplane_api::SparkApplication;
@@ -70,7 +71,7 @@ async fn work(job: Job) {
     );
     let result = async {
         match read(&ctx, &namespace, &name, &submission_id).await {
-            Ok(Some(app)) => run(&ctx, &app, &submission_id, attempt).await,
+            Ok(Some((app, obj))) => run(&ctx, &app, obj, &submission_id, attempt).await,
             // Deleted, or moved on to another submission, while waiting.
             Ok(None) => Ok(()),
             Err(e) => Err(e),
@@ -88,13 +89,13 @@ async fn work(job: Job) {
     };
 }
 
-/// The application, if it is still at submission `submission_id`.
+/// The application, typed and as read, if it is still at submission `submission_id`.
 async fn read(
     ctx: &Context,
     ns: &str,
     name: &str,
     submission_id: &str,
-) -> Result<Option<SparkApplication>, crate::error::OperatorError> {
+) -> Result<Option<(SparkApplication, DynamicObject)>, crate::error::OperatorError> {
     let Some(obj) = status::apps(ctx, ns)
         .get_opt(name)
         .await
@@ -108,7 +109,7 @@ async fn read(
         return Ok(None);
     };
     let current = app.status.as_ref().and_then(|s| s.submission_id.as_deref());
-    Ok((current == Some(submission_id)).then_some(app))
+    Ok((current == Some(submission_id)).then_some((app, obj)))
 }
 
 /// Queues the creation of submission `submission_id` of `app`, unless it is under way
@@ -145,9 +146,12 @@ pub fn enqueue(ctx: Arc<Context>, app: SparkApplication, submission_id: String, 
     }
 }
 
+/// Creates the submission's objects and records the outcome in the status, starting from
+/// `obj`, the application as `read` found it.
 async fn run(
     ctx: &Context,
     app: &SparkApplication,
+    obj: DynamicObject,
     submission_id: &str,
     attempt: u32,
 ) -> Result<(), crate::error::OperatorError> {
@@ -172,7 +176,7 @@ async fn run(
         Ok(rendered) => {
             let created = app.metadata.creation_timestamp.clone();
             let mut first = false;
-            status::update(&api, &name, |st| {
+            let written = status::update(&api, &name, Some(obj), |st| {
                 if st.submission_id.as_deref() != Some(submission_id)
                     || conditions::is_true(&st.conditions, conditions::SUBMITTED)
                 {
@@ -203,6 +207,9 @@ async fn run(
                 true
             })
             .await?;
+            if let Some(w) = written {
+                ctx.fresh.put(w);
+            }
             if first {
                 if let Some(c) = created {
                     let secs = Timestamp::now().duration_since(c.0).as_secs_f64();
@@ -212,7 +219,7 @@ async fn run(
             Ok(())
         }
         Err(CreateFailure::Permanent(message)) => {
-            status::update(&api, &name, |st| {
+            let written = status::update(&api, &name, Some(obj), |st| {
                 if st.submission_id.as_deref() != Some(submission_id)
                     || st.application_state.state != State::Submitted
                 {
@@ -236,6 +243,9 @@ async fn run(
                 true
             })
             .await?;
+            if let Some(w) = written {
+                ctx.fresh.put(w);
+            }
             let _ = ctx
                 .recorder
                 .publish(
