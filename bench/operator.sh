@@ -51,7 +51,7 @@ if [ "$what" = lag ]; then
 fi
 if [ "$what" = spark ]; then
   "$target/release/sparkplane" spark install 4.3.0 >&2
-  extra+=(--spark-home "$("$target/release/sparkplane" spark list | awk '$1 == "4.3.0" { print $2; exit }')")
+  extra+=(--spark-home "$("$target/release/sparkplane" spark home 4.3.0)")
 fi
 exec python3 bench/operator_bench.py --sparkplane "$target/release/sparkplane" --kube "$kube" \
   --kubectl "$lab_cache/bin/current/kubectl" "${extra[@]}" --out bench/results/operator-kube.md \

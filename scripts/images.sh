@@ -302,8 +302,8 @@ spark_home() {
   local v=$1 sp home
   sp=$(sparkplane_binary)
   "$sp" spark install "$v" >&2
-  home=$("$sp" spark list | awk -F'\t' -v v="$v" '$1 == v { print $2; exit }')
-  [ -n "$home" ] && [ -x "$home/bin/spark-submit" ] || die "sparkplane spark list names no SPARK_HOME for $v"
+  home=$("$sp" spark home "$v") || die "sparkplane spark home $v failed"
+  [ -x "$home/bin/spark-submit" ] || die "no bin/spark-submit in $home (the SPARK_HOME of $v)"
   echo "$home"
 }
 
