@@ -426,7 +426,8 @@ def memory(args):
                     raise SystemExit(f"creating an executor pod: {status} {resp}")
                 with lock:
                     created[0] += 1
-        with ThreadPoolExecutor(4) as ex:
+        # Eight clients: the API server, not this script, should be what limits creation.
+        with ThreadPoolExecutor(8) as ex:
             list(ex.map(make_executors, drivers))
         t_pods = time.monotonic() - t0
         total = len(drivers) + created[0]

@@ -52,20 +52,17 @@ pub(super) fn scheduled(c: &mut Checker<'_>, s: &ScheduledSparkApplication) {
     );
 }
 
-/// Kubernetes object names are DNS-1123 subdomains; kubeflow's webhook is stricter, because
-/// it derives Service names from the application name.
+/// Kubernetes object names are DNS-1123 subdomains, but the UI Service and Ingress are named
+/// after the application, and a Service name must be a DNS-1035 label. kubeflow's webhook
+/// refuses such names for the same reason; refusing them here keeps every mode (local,
+/// `render`, the operator) to one rule rather than a name that works only on a laptop.
 fn name(c: &mut Checker<'_>, name: Option<&str>) {
-    c.name(name, names::dns1123_subdomain);
-    if let Some(n) = name {
-        if names::dns1123_subdomain(n).is_ok() {
-            if let Err(e) = names::dns1035_label(n, 63) {
-                c.warning(
-                    "metadata.name",
-                    format!("the kubeflow Spark Operator refuses this name: {e}, got {n:?}"),
-                );
-            }
-        }
-    }
+    c.name(name, |n| {
+        names::dns1123_subdomain(n)?;
+        names::dns1035_label(n, 63).map_err(|e| {
+            format!("{e} (the application's Services are named after it, as in kubeflow)")
+        })
+    });
 }
 
 fn app_spec(c: &mut Checker<'_>, p: &str, s: &SparkApplicationSpec, namespace: Option<&str>) {

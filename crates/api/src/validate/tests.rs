@@ -90,7 +90,8 @@ fn rules() {
     let cases: Vec<(&str, String, &str, &str, Severity)> = vec![
         // Names and namespaces.
         ("name not a subdomain", APP.replace("name: pi", "name: Pi_Job"), "metadata.name", "expected a DNS-1123 subdomain", E),
-        ("name refused by kubeflow", APP.replace("name: pi", "name: 9lives"), "metadata.name", "kubeflow Spark Operator refuses this name", W),
+        ("name that cannot name a Service", APP.replace("name: pi", "name: 9lives"), "metadata.name", "expected a DNS-1035 label", E),
+        ("name with a dot", APP.replace("name: pi", "name: pi.v2"), "metadata.name", "the application's Services are named after it", E),
         ("name missing", APP.replace("  name: pi\n", ""), "metadata.name", "required field is missing", E),
         ("namespace", APP.replace("namespace: default", "namespace: A.B"), "metadata.namespace", "expected a DNS-1123 label", E),
         // Version, main file, enums the types cannot express.
