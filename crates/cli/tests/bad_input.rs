@@ -258,7 +258,10 @@ fn up_refused(
 #[test]
 fn spark_version_not_installed() {
     let env = env();
-    // 4.0.x is a supported line the test setup does not install.
+    // A Spark directory of its own: the shared one may hold any release of any line (a
+    // machine that recorded conformance has all five), and a release of the wanted line would
+    // be used in its place.
+    let spark_dir = tempfile::tempdir().expect("tempdir");
     up_refused(
         &env,
         &cluster_yaml("c1", "4.0.0", 1, ""),
@@ -268,7 +271,9 @@ fn spark_version_not_installed() {
             "not installed",
             "sparkplane spark install",
         ],
-        |_| {},
+        |cmd| {
+            cmd.env("SPARKPLANE_SPARK_DIR", spark_dir.path());
+        },
     );
 }
 
