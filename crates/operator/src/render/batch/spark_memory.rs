@@ -372,6 +372,25 @@ mod tests {
         }
     }
 
+    /// When several settings are unreadable, the operator names the memory, then the
+    /// overhead, then the factor (the native builder reads the factor before the overhead).
+    #[test]
+    fn the_first_unreadable_setting_is_named_in_the_operators_order() {
+        let all = [
+            ("spark.executor.memory", "x"),
+            ("spark.executor.memoryOverhead", "x"),
+            ("spark.executor.memoryOverheadFactor", "x"),
+        ];
+        for n in 0..all.len() {
+            let conf: serde_json::Map<String, serde_json::Value> = all[n..]
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            let e = executor_mib(&spec(json!({ "sparkConf": conf }))).unwrap_err();
+            assert_eq!(e.path, format!("spec.sparkConf.{}", all[n].0));
+        }
+    }
+
     /// (name, spec, executor pod MiB, overhead rendered for the limit). Without a limit an
     /// executor is 1024 MiB + max(0.1 × 1024, 384) = 1408; a limit sets the pod's memory and
     /// the overhead becomes limit − memory − off-heap − PySpark.
