@@ -594,7 +594,9 @@ fn vanished_executor_state(driver: &PodSummary) -> ExecutorState {
     }
 }
 
-/// Decides what to do with `input.app`.
+/// Decides what to do with `input.app`: an ordered list of small steps, the first of which
+/// moves the state (a new spec, a suspension, or the current state's own step), then the
+/// bookkeeping every decision ends with.
 pub fn decide(input: &Input<'_>) -> Decision {
     let app = input.app;
     let status = app.status.clone().unwrap_or_default();
@@ -606,136 +608,165 @@ pub fn decide(input: &Input<'_>) -> Decision {
         requeue: None,
     };
     let hash = spec_hash(&app.spec);
-    let suspend = app.spec.suspend == Some(true);
-    let changed = b
+    let spec_changed = b
         .status
         .observed_spec_hash
         .as_ref()
         .is_some_and(|h| *h != hash);
-    let policy = RetryPolicy::of(&app.spec.restart_policy);
-
-    if changed && from != State::New {
-        // A new spec: tear the run down and start over with fresh counters.
-        b.status.execution_attempts = 0;
-        b.status.submission_attempts = 0;
-        b.status.termination_time = None;
-        b.set_state(State::Invalidating, None);
-        b.tear_down_then(State::PendingRerun);
+    if spec_changed && from != State::New {
+        b.restart_for_new_spec();
+    } else if app.spec.suspend == Some(true) && is_suspendable(from) {
+        b.suspend(from);
     } else {
-        match from {
-            // Suspension applies to every state that is not final.
-            s if suspend
-                && !matches!(
-                    s,
-                    State::Suspending | State::Suspended | State::Completed | State::Failed
-                ) =>
-            {
-                if s == State::New {
-                    b.set_state(State::Suspended, None);
-                } else {
-                    b.set_state(State::Suspending, None);
-                    b.tear_down_then(State::Suspended);
-                }
-            }
-            State::New => b.submit(true),
-            State::Submitted | State::Running | State::Unknown => {
-                if from == State::Submitted
-                    && !conditions::is_true(&b.status.conditions, conditions::SUBMITTED)
-                {
-                    // The operator stopped between recording the submission and creating
-                    // the driver: create it now, with the same names.
-                    let submission_id = b.status.submission_id.clone().unwrap_or_default();
-                    let attempt = sequence(Some(&submission_id));
-                    // Admitted, if it needed to be, before the status recorded it.
-                    b.actions.push(Action::Submit {
-                        submission_id,
-                        attempt,
-                        admit: false,
-                    });
-                } else {
-                    b.observe_driver();
-                }
-            }
-            // `Always` reruns a success at once.
-            State::Succeeding => match b.after(&policy, Outcome::Succeeded) {
-                Next::Rerun(_) => b.tear_down_then(State::PendingRerun),
-                Next::Finish => b.terminate(State::Completed, None),
-            },
-            State::Failing => match b.after(&policy, Outcome::Failed) {
-                Next::Rerun(delay) => {
-                    let from_time = b.status.termination_time.clone();
-                    if b.waited(from_time.as_ref(), delay) {
-                        b.tear_down_then(State::PendingRerun);
-                    }
-                }
-                Next::Finish => {
-                    let m = b.status.application_state.error_message.clone();
-                    b.terminate(State::Failed, m);
-                }
-            },
-            State::SubmissionFailed => match b.after(&policy, Outcome::SubmissionFailed) {
-                Next::Rerun(delay) => {
-                    let from_time = b.status.last_submission_attempt_time.clone();
-                    if b.waited(from_time.as_ref(), delay) {
-                        b.submit(false);
-                    }
-                }
-                Next::Finish => {
-                    let m = b.status.application_state.error_message.clone();
-                    b.terminate(State::Failed, m);
-                }
-            },
-            State::PendingRerun => {
-                if input.run_objects_gone {
-                    // A spec change resets the execution attempts; a rerun by the restart
-                    // policy follows at least one execution.
-                    let after_spec_change = b.status.execution_attempts == 0;
-                    b.status.submission_attempts = 0;
-                    b.submit(after_spec_change);
-                } else {
-                    b.tear_down_then(State::PendingRerun);
-                }
-            }
-            State::Invalidating => b.tear_down_then(State::PendingRerun),
-            State::Suspending => b.tear_down_then(State::Suspended),
-            State::Suspended => {
-                if !suspend {
-                    b.set_state(State::Resuming, None);
-                }
-            }
-            State::Resuming => b.submit(true),
-            State::Completed | State::Failed => {
-                b.clean_up();
-                b.ttl();
-            }
-        }
+        b.step(from, &RetryPolicy::of(&app.spec.restart_policy));
     }
     b.status.observed_generation = app.metadata.generation;
     b.status.observed_spec_hash = Some(hash);
-    let to = b.state();
-    // States that move on by themselves are looked at again at once.
-    if matches!(
-        to,
-        State::Succeeding | State::Failing | State::PendingRerun | State::Resuming
-    ) && b.actions.is_empty()
-        && b.requeue.is_none()
-    {
-        b.requeue(Duration::ZERO);
+    b.requeue_moving_states();
+    b.finish(from)
+}
+
+/// Suspension applies to every state that is not final and not already on its way there.
+fn is_suspendable(s: State) -> bool {
+    !matches!(
+        s,
+        State::Suspending | State::Suspended | State::Completed | State::Failed
+    )
+}
+
+impl Builder<'_> {
+    /// A new spec: tear the run down and start over with fresh counters.
+    fn restart_for_new_spec(&mut self) {
+        self.status.execution_attempts = 0;
+        self.status.submission_attempts = 0;
+        self.status.termination_time = None;
+        self.set_state(State::Invalidating, None);
+        self.tear_down_then(State::PendingRerun);
     }
-    let transition = (to != from).then(|| Transition {
-        from,
-        to,
-        reason: event_reason(to).to_string(),
-        message: match &b.status.application_state.error_message {
-            Some(m) => format!("{}: {m}", to),
-            None => format!("{from} → {to}"),
-        },
-        warning: is_warning(to),
-    });
-    Decision {
-        status: b.status,
-        actions: b.actions,
-        requeue_after: b.requeue,
-        transition,
+
+    fn suspend(&mut self, from: State) {
+        if from == State::New {
+            self.set_state(State::Suspended, None);
+        } else {
+            self.set_state(State::Suspending, None);
+            self.tear_down_then(State::Suspended);
+        }
+    }
+
+    /// The step of the current state.
+    fn step(&mut self, from: State, policy: &RetryPolicy) {
+        match from {
+            State::New | State::Resuming => self.submit(true),
+            State::Submitted | State::Running | State::Unknown => self.watch_run(from),
+            // `Always` reruns a success at once.
+            State::Succeeding => match self.after(policy, Outcome::Succeeded) {
+                Next::Rerun(_) => self.tear_down_then(State::PendingRerun),
+                Next::Finish => self.terminate(State::Completed, None),
+            },
+            State::Failing => self.retry_or_fail(policy, Outcome::Failed),
+            State::SubmissionFailed => self.retry_or_fail(policy, Outcome::SubmissionFailed),
+            State::PendingRerun => self.rerun_when_gone(),
+            State::Invalidating => self.tear_down_then(State::PendingRerun),
+            State::Suspending => self.tear_down_then(State::Suspended),
+            State::Suspended => {
+                if self.input.app.spec.suspend != Some(true) {
+                    self.set_state(State::Resuming, None);
+                }
+            }
+            State::Completed | State::Failed => {
+                self.clean_up();
+                self.ttl();
+            }
+        }
+    }
+
+    /// A submitted or running application: follow its driver.
+    fn watch_run(&mut self, from: State) {
+        if from == State::Submitted
+            && !conditions::is_true(&self.status.conditions, conditions::SUBMITTED)
+        {
+            // The operator stopped between recording the submission and creating the
+            // driver: create it now, with the same names.
+            let submission_id = self.status.submission_id.clone().unwrap_or_default();
+            let attempt = sequence(Some(&submission_id));
+            // Admitted, if it needed to be, before the status recorded it.
+            self.actions.push(Action::Submit {
+                submission_id,
+                attempt,
+                admit: false,
+            });
+        } else {
+            self.observe_driver();
+        }
+    }
+
+    /// A failed run or submission: wait out the policy's delay and go again, or fail for good.
+    fn retry_or_fail(&mut self, policy: &RetryPolicy, outcome: Outcome) {
+        match self.after(policy, outcome) {
+            Next::Rerun(delay) => {
+                let from_time = match outcome {
+                    Outcome::SubmissionFailed => self.status.last_submission_attempt_time.clone(),
+                    Outcome::Failed | Outcome::Succeeded => self.status.termination_time.clone(),
+                };
+                if self.waited(from_time.as_ref(), delay) {
+                    match outcome {
+                        Outcome::SubmissionFailed => self.submit(false),
+                        Outcome::Failed | Outcome::Succeeded => {
+                            self.tear_down_then(State::PendingRerun)
+                        }
+                    }
+                }
+            }
+            Next::Finish => {
+                let m = self.status.application_state.error_message.clone();
+                self.terminate(State::Failed, m);
+            }
+        }
+    }
+
+    /// Rerun once the last run's objects are gone.
+    fn rerun_when_gone(&mut self) {
+        if self.input.run_objects_gone {
+            // A spec change resets the execution attempts; a rerun by the restart policy
+            // follows at least one execution.
+            let after_spec_change = self.status.execution_attempts == 0;
+            self.status.submission_attempts = 0;
+            self.submit(after_spec_change);
+        } else {
+            self.tear_down_then(State::PendingRerun);
+        }
+    }
+
+    /// States that move on by themselves are looked at again at once.
+    fn requeue_moving_states(&mut self) {
+        if matches!(
+            self.state(),
+            State::Succeeding | State::Failing | State::PendingRerun | State::Resuming
+        ) && self.actions.is_empty()
+            && self.requeue.is_none()
+        {
+            self.requeue(Duration::ZERO);
+        }
+    }
+
+    /// The decision, with the transition event when the state moved.
+    fn finish(self, from: State) -> Decision {
+        let to = self.state();
+        let transition = (to != from).then(|| Transition {
+            from,
+            to,
+            reason: event_reason(to).to_string(),
+            message: match &self.status.application_state.error_message {
+                Some(m) => format!("{}: {m}", to),
+                None => format!("{from} → {to}"),
+            },
+            warning: is_warning(to),
+        });
+        Decision {
+            status: self.status,
+            actions: self.actions,
+            requeue_after: self.requeue,
+            transition,
+        }
     }
 }
