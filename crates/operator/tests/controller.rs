@@ -670,8 +670,18 @@ async fn terminated_applications_are_deleted_after_their_time_to_live() {
     double
         .set_status(&pod_path("ttl-driver"), json!({"phase": "Succeeded"}))
         .unwrap();
-    wait_state(&double, "ttl", "COMPLETED").await;
+    // COMPLETED lasts what is left of the second after the driver ended, which a loaded
+    // machine can spend before this loop looks again: the event is its lasting trace.
     wait_app(&double, "ttl", "deleted", |a| a.is_null()).await;
+    let reasons = events(&double);
+    assert!(
+        reasons.iter().any(|e| e == "SparkApplicationCompleted"),
+        "{reasons:?}"
+    );
+    assert!(double
+        .requests()
+        .iter()
+        .any(|r| r.method == "DELETE" && r.path.starts_with(&app_path("ttl"))));
     assert_rbac_allows_every_call(&double);
 }
 
