@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use sparkplane_api::restart::RetryPolicy;
 use sparkplane_api::v1beta2::{PodView, SparkApplication, SparkApplicationType};
 use sparkplane_api::Problem;
+use sparkplane_spark_resources::cores::standalone_max_cores;
+use sparkplane_spark_resources::keys;
 
 use crate::cluster::AUTH_SECRET_ENV;
 use crate::conf::SparkConf;
@@ -260,25 +262,25 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     let d = &spec.driver;
     let e = &spec.executor;
     if let Some(c) = d.cores {
-        b.set("spark.driver.cores", c.to_string());
+        b.set(keys::DRIVER_CORES, c.to_string());
     }
     if let Some(m) = &d.memory {
-        b.set("spark.driver.memory", m.clone());
+        b.set(keys::DRIVER_MEMORY, m.clone());
     }
     if let Some(m) = &d.memory_overhead {
-        b.set("spark.driver.memoryOverhead", m.clone());
+        b.set(keys::DRIVER_MEMORY_OVERHEAD, m.clone());
     }
     if let Some(j) = &d.java_options {
         b.set("spark.driver.extraJavaOptions", j.clone());
     }
     if let Some(c) = e.cores {
-        b.set("spark.executor.cores", c.to_string());
+        b.set(keys::EXECUTOR_CORES, c.to_string());
     }
     if let Some(m) = &e.memory {
-        b.set("spark.executor.memory", m.clone());
+        b.set(keys::EXECUTOR_MEMORY, m.clone());
     }
     if let Some(m) = &e.memory_overhead {
-        b.set("spark.executor.memoryOverhead", m.clone());
+        b.set(keys::EXECUTOR_MEMORY_OVERHEAD, m.clone());
     }
     if let Some(j) = &e.java_options {
         b.set("spark.executor.extraJavaOptions", j.clone());
@@ -310,15 +312,14 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         }
     }
     if let Some(n) = e.instances {
-        b.set("spark.executor.instances", n.to_string());
+        b.set(keys::EXECUTOR_INSTANCES, n.to_string());
         // Spark's standalone scheduler sizes an application by cores, not by instance count;
         // capping the cores at instances × cores gives the instance count the manifest asks
         // for, unless the user capped cores already.
         if let (Target::Cluster { .. }, false) = (inputs.target, da_enabled) {
-            let per = e.cores.unwrap_or(1).max(1);
             b.conf
-                .entry("spark.cores.max".into())
-                .or_insert_with(|| (i64::from(n) * i64::from(per)).to_string());
+                .entry(keys::CORES_MAX.into())
+                .or_insert_with(|| standalone_max_cores(n, e.cores).to_string());
         }
     }
     let (executor_env, from_refs) = literal_env(&e.env, &e.env_vars);

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use sparkplane_spark_resources::keys;
+
 use crate::conf::SparkConf;
 use crate::error::SubmitError;
 use crate::properties;
@@ -252,12 +254,12 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
     let assigned = [
         ("spark.app.name", Some(name)),
         (
-            "spark.driver.memory",
-            pick(&args.driver_memory, "spark.driver.memory").or_else(|| var("SPARK_DRIVER_MEMORY")),
+            keys::DRIVER_MEMORY,
+            pick(&args.driver_memory, keys::DRIVER_MEMORY).or_else(|| var("SPARK_DRIVER_MEMORY")),
         ),
         (
-            "spark.driver.cores",
-            pick(&args.driver_cores, "spark.driver.cores"),
+            keys::DRIVER_CORES,
+            pick(&args.driver_cores, keys::DRIVER_CORES),
         ),
         (
             "spark.driver.extraClassPath",
@@ -272,22 +274,22 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             pick(&args.driver_library_path, "spark.driver.extraLibraryPath"),
         ),
         (
-            "spark.executor.memory",
-            pick(&args.executor_memory, "spark.executor.memory")
+            keys::EXECUTOR_MEMORY,
+            pick(&args.executor_memory, keys::EXECUTOR_MEMORY)
                 .or_else(|| var("SPARK_EXECUTOR_MEMORY")),
         ),
         (
-            "spark.executor.cores",
-            pick(&args.executor_cores, "spark.executor.cores")
+            keys::EXECUTOR_CORES,
+            pick(&args.executor_cores, keys::EXECUTOR_CORES)
                 .or_else(|| var("SPARK_EXECUTOR_CORES")),
         ),
         (
-            "spark.executor.instances",
-            pick(&args.num_executors, "spark.executor.instances"),
+            keys::EXECUTOR_INSTANCES,
+            pick(&args.num_executors, keys::EXECUTOR_INSTANCES),
         ),
         (
-            "spark.cores.max",
-            pick(&args.total_executor_cores, "spark.cores.max"),
+            keys::CORES_MAX,
+            pick(&args.total_executor_cores, keys::CORES_MAX),
         ),
         ("spark.files", files),
         ("spark.archives", archives),

@@ -1,9 +1,20 @@
 //! A Spark configuration as the submitting JVM holds it, with Spark's typed readers.
 
+use std::borrow::Cow;
+
 use sparkplane_api::quantity::parse_spark_memory_mib;
 
 use crate::error::SubmitError;
 use crate::scala_order::{prefixed_order, ScalaLine};
+
+/// What a Spark memory size looks like, in errors.
+pub(crate) const EXPECTED_SIZE: &str = "a Spark memory size such as 512m or 2g";
+/// What a decimal setting looks like, in errors.
+pub(crate) const EXPECTED_DECIMAL: &str = "a number such as 0.1";
+/// What an integer setting looks like, in errors.
+pub(crate) const EXPECTED_INTEGER: &str = "an integer";
+/// What a boolean setting looks like, in errors.
+pub(crate) const EXPECTED_BOOLEAN: &str = "true or false";
 
 /// `spark.*` settings in the order they were set (a later `set` replaces in place).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,7 +96,7 @@ impl SparkConf {
             Some(v) => match v.trim().to_ascii_lowercase().as_str() {
                 "true" => Ok(true),
                 "false" => Ok(false),
-                _ => Err(SubmitError::invalid(key, "true or false", v)),
+                _ => Err(SubmitError::invalid(key, EXPECTED_BOOLEAN, v)),
             },
         }
     }
@@ -97,7 +108,7 @@ impl SparkConf {
             Some(v) => v
                 .trim()
                 .parse()
-                .map_err(|_| SubmitError::invalid(key, "an integer", v)),
+                .map_err(|_| SubmitError::invalid(key, EXPECTED_INTEGER, v)),
         }
     }
 
@@ -107,7 +118,7 @@ impl SparkConf {
             .map(|v| {
                 v.trim()
                     .parse::<f64>()
-                    .map_err(|_| SubmitError::invalid(key, "a number such as 0.1", v))
+                    .map_err(|_| SubmitError::invalid(key, EXPECTED_DECIMAL, v))
             })
             .transpose()
     }
@@ -116,11 +127,17 @@ impl SparkConf {
     pub fn get_mib(&self, key: &str) -> Result<Option<u64>, SubmitError> {
         self.get(key)
             .map(|v| {
-                parse_spark_memory_mib(v).map_err(|_| {
-                    SubmitError::invalid(key, "a Spark memory size such as 512m or 2g", v)
-                })
+                parse_spark_memory_mib(v).map_err(|_| SubmitError::invalid(key, EXPECTED_SIZE, v))
             })
             .transpose()
+    }
+}
+
+/// The conf the submitting JVM holds is what Spark's resource arithmetic reads for the
+/// driver pod.
+impl sparkplane_spark_resources::Settings for SparkConf {
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        SparkConf::get(self, key).map(Cow::Borrowed)
     }
 }
 

@@ -44,6 +44,21 @@ impl From<crate::pod_security::Violation> for SubmitError {
     }
 }
 
+/// A resource setting Spark would refuse, in the words the typed readers of
+/// [`crate::conf::SparkConf`] use.
+impl From<sparkplane_spark_resources::Invalid> for SubmitError {
+    fn from(e: sparkplane_spark_resources::Invalid) -> Self {
+        use sparkplane_spark_resources::Expected;
+        let expected = match e.expected {
+            Expected::Mib | Expected::Bytes => crate::conf::EXPECTED_SIZE,
+            Expected::Decimal => crate::conf::EXPECTED_DECIMAL,
+            Expected::Integer => crate::conf::EXPECTED_INTEGER,
+            Expected::Boolean => crate::conf::EXPECTED_BOOLEAN,
+        };
+        SubmitError::invalid(e.key, expected, e.value)
+    }
+}
+
 impl SubmitError {
     pub(crate) fn unsupported(setting: impl Into<String>, reason: impl Into<String>) -> Self {
         SubmitError::Unsupported {

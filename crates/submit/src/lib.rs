@@ -17,7 +17,6 @@ pub mod driver;
 pub mod error;
 pub mod features;
 pub mod ids;
-pub mod memory;
 pub mod names;
 pub mod pod_security;
 pub mod properties;

@@ -31,11 +31,6 @@ impl MainResource {
             MainResource::R(_) => "r",
         }
     }
-
-    /// Python and R drivers get a larger default memory overhead.
-    pub fn is_jvm(&self) -> bool {
-        matches!(self, MainResource::Java { .. })
-    }
 }
 
 /// A file of the submitter's `SPARK_CONF_DIR`, shipped to the driver in its ConfigMap.

@@ -12,6 +12,7 @@ use sparkplane_api::v1beta2::{
     PodView, SecretInfo, SecretType, SparkApplicationSpec, SparkApplicationType,
 };
 use sparkplane_api::SparkApplication;
+use sparkplane_spark_resources::keys;
 use sparkplane_submit::SubmitArgs;
 
 use super::labels;
@@ -30,11 +31,16 @@ pub enum Role {
 }
 
 impl Role {
-    pub(crate) fn conf_word(self) -> &'static str {
+    /// The role as Spark's resource arithmetic names it.
+    pub(crate) fn resources(self) -> sparkplane_spark_resources::Role {
         match self {
-            Role::Driver => "driver",
-            Role::Executor => "executor",
+            Role::Driver => sparkplane_spark_resources::Role::Driver,
+            Role::Executor => sparkplane_spark_resources::Role::Executor,
         }
+    }
+
+    pub(crate) fn conf_word(self) -> &'static str {
+        self.resources().word()
     }
 
     /// This role's spec in `spec`, as the view both roles share.
@@ -108,7 +114,7 @@ pub fn submit_args(
         .as_deref()
         .filter(|s| !s.is_empty())
     {
-        c.set("spark.kubernetes.memoryOverheadFactor", f);
+        c.set(keys::KUBERNETES_MEMORY_OVERHEAD_FACTOR, f);
     }
     // The operator follows the driver itself; spark-submit must not wait.
     c.set("spark.kubernetes.submission.waitAppCompletion", "false");
@@ -223,12 +229,12 @@ fn pod_confs(
         };
         let instances = spec.executor.instances.or_else(|| {
             let unset = conf
-                .get("spark.executor.instances")
+                .get(keys::EXECUTOR_INSTANCES)
                 .is_none_or(|v| v.is_empty());
             (unset && !dynamic).then_some(1)
         });
         if let Some(n) = instances {
-            c.set("spark.executor.instances", n);
+            c.set(keys::EXECUTOR_INSTANCES, n);
         }
     }
     if let Some(image) = p
@@ -238,24 +244,25 @@ fn pod_confs(
     {
         c.set(format!("spark.kubernetes.{r}.container.image"), image);
     }
+    let keys = role.resources();
     let cores = p
         .cores
-        .or_else(|| (!conf.contains_key(&format!("spark.{r}.cores"))).then_some(1));
+        .or_else(|| (!conf.contains_key(keys.cores_key())).then_some(1));
     if let Some(n) = cores {
-        c.set(format!("spark.{r}.cores"), n);
+        c.set(keys.cores_key(), n);
     }
     if let Some(v) = p.core_request {
-        c.set(format!("spark.kubernetes.{r}.request.cores"), v);
+        c.set(keys.request_cores_key(), v);
     }
     if let Some(v) = p.core_limit {
-        c.set(format!("spark.kubernetes.{r}.limit.cores"), v);
+        c.set(keys.limit_cores_key(), v);
     }
     let memory = p
         .memory
         .cloned()
-        .or_else(|| (!conf.contains_key(&format!("spark.{r}.memory"))).then(|| "1g".to_string()));
+        .or_else(|| (!conf.contains_key(keys.memory_key())).then(|| "1g".to_string()));
     if let Some(v) = memory {
-        c.set(format!("spark.{r}.memory"), v);
+        c.set(keys.memory_key(), v);
     }
     // Spark sets an executor's memory limit to its request and ignores the template's, so
     // `executor.memoryLimit` takes effect through the overhead (see
@@ -271,9 +278,9 @@ fn pod_confs(
         Role::Executor | Role::Driver => None,
     };
     if let Some(mib) = derived {
-        c.set(format!("spark.{r}.memoryOverhead"), format!("{mib}m"));
+        c.set(keys.memory_overhead_key(), format!("{mib}m"));
     } else if let Some(v) = p.memory_overhead {
-        c.set(format!("spark.{r}.memoryOverhead"), v);
+        c.set(keys.memory_overhead_key(), v);
     }
     if let Some(v) = p.service_account {
         c.set(

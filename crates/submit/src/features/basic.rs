@@ -12,35 +12,35 @@ use super::{add_all, SparkPod};
 use crate::conf::java_double;
 use crate::driver::Ctx;
 use crate::error::SubmitError;
-use crate::memory;
+use crate::request::MainResource;
+use sparkplane_spark_resources::cores::{cpu_limit, cpu_request};
+use sparkplane_spark_resources::keys::KUBERNETES_MEMORY_OVERHEAD_FACTOR;
+use sparkplane_spark_resources::memory::{self, MinimumOverhead};
+use sparkplane_spark_resources::{Language, Role};
+
+/// The application's language, from its main resource.
+fn language(ctx: &Ctx) -> Language {
+    match ctx.req.resource {
+        MainResource::Java { .. } => Language::Jvm,
+        MainResource::Python(_) => Language::Python,
+        MainResource::R(_) => Language::R,
+    }
+}
 
 /// The memory overhead factor the driver uses by default and passes to executors.
 pub fn default_overhead_factor(ctx: &Ctx) -> Result<f64, SubmitError> {
-    let configured = ctx
-        .conf
-        .get_double("spark.kubernetes.memoryOverheadFactor")?;
-    Ok(memory::default_overhead_factor(
-        configured,
-        ctx.req.resource.is_jvm(),
-    ))
+    Ok(memory::default_overhead_factor(&ctx.conf, language(ctx))?)
 }
 
-/// Driver memory including overhead, in MiB.
+/// Driver memory including overhead, in MiB. From Spark 4.0 the minimum overhead is
+/// `spark.driver.minMemoryOverhead` (else 384 MiB); before, a fixed 384 MiB.
 pub fn driver_memory_mib(ctx: &Ctx) -> Result<u64, SubmitError> {
-    let memory = ctx.conf.get_mib("spark.driver.memory")?.unwrap_or(1024);
-    let factor = match ctx.conf.get_double("spark.driver.memoryOverheadFactor")? {
-        Some(f) => f,
-        None => default_overhead_factor(ctx)?,
-    };
     let minimum = if ctx.behaviour.min_memory_overhead_conf {
-        ctx.conf
-            .get_mib("spark.driver.minMemoryOverhead")?
-            .unwrap_or(memory::MIN_OVERHEAD_MIB)
+        MinimumOverhead::FromConf
     } else {
-        memory::MIN_OVERHEAD_MIB
+        MinimumOverhead::Fixed
     };
-    let overhead = ctx.conf.get_mib("spark.driver.memoryOverhead")?;
-    Ok(memory::with_overhead_mib(memory, overhead, factor, minimum))
+    Ok(memory::pod_memory(&ctx.conf, Role::Driver, language(ctx), minimum)?.total())
 }
 
 /// `<vendor>/<resource>` limits from `spark.driver.resource.<name>.{amount,vendor}`.
@@ -124,10 +124,7 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     });
 
     let memory = Quantity(format!("{}Mi", driver_memory_mib(ctx)?));
-    let cpu_request = match conf.get("spark.kubernetes.driver.request.cores") {
-        Some(r) => r.to_string(),
-        None => conf.get_int("spark.driver.cores", 1)?.to_string(),
-    };
+    let cpu_request = cpu_request(conf, Role::Driver)?.text();
     let res = p
         .container
         .resources
@@ -136,8 +133,8 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     requests.insert("cpu".into(), Quantity(cpu_request));
     requests.insert("memory".into(), memory.clone());
     let limits = res.limits.get_or_insert_with(BTreeMap::new);
-    if let Some(l) = conf.get("spark.kubernetes.driver.limit.cores") {
-        limits.insert("cpu".into(), Quantity(l.to_string()));
+    if let Some(l) = cpu_limit(conf, Role::Driver) {
+        limits.insert("cpu".into(), Quantity(l));
     }
     limits.insert("memory".into(), memory);
     for (k, v) in custom_resources(ctx)? {
@@ -202,7 +199,7 @@ pub fn properties(ctx: &Ctx) -> Result<Vec<(String, String)>, SubmitError> {
         ("spark.app.id".into(), ctx.req.ids.app_id.clone()),
         ("spark.kubernetes.submitInDriver".into(), "true".into()),
         (
-            "spark.kubernetes.memoryOverheadFactor".into(),
+            KUBERNETES_MEMORY_OVERHEAD_FACTOR.into(),
             java_double(default_overhead_factor(ctx)?),
         ),
     ])

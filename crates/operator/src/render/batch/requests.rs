@@ -19,10 +19,12 @@
 use std::collections::BTreeMap;
 
 use sparkplane_api::v1beta2::SparkApplicationSpec;
+use sparkplane_spark_resources::keys;
 
 use super::quantity::Quantity;
 use super::spark_memory;
-use super::spark_settings::{self, Pod};
+use super::spark_settings::Manifest;
+use crate::render::submit_args::Role;
 use crate::render::RenderError;
 
 /// Resource name → amount (Go's `corev1.ResourceList`).
@@ -33,16 +35,16 @@ pub type Resources = BTreeMap<String, Quantity>;
 pub fn defaulted(spec: &SparkApplicationSpec) -> SparkApplicationSpec {
     let mut s = spec.clone();
     let conf = &spec.spark_conf;
-    if s.driver.cores.is_none() && !conf.contains_key("spark.driver.cores") {
+    if s.driver.cores.is_none() && !conf.contains_key(keys::DRIVER_CORES) {
         s.driver.cores = Some(1);
     }
-    if s.driver.memory.is_none() && !conf.contains_key("spark.driver.memory") {
+    if s.driver.memory.is_none() && !conf.contains_key(keys::DRIVER_MEMORY) {
         s.driver.memory = Some("1g".into());
     }
-    if s.executor.cores.is_none() && !conf.contains_key("spark.executor.cores") {
+    if s.executor.cores.is_none() && !conf.contains_key(keys::EXECUTOR_CORES) {
         s.executor.cores = Some(1);
     }
-    if s.executor.memory.is_none() && !conf.contains_key("spark.executor.memory") {
+    if s.executor.memory.is_none() && !conf.contains_key(keys::EXECUTOR_MEMORY) {
         s.executor.memory = Some("1g".into());
     }
     // defaults.go reads the conf key in lower case, so only the spec field counts there.
@@ -53,7 +55,7 @@ pub fn defaulted(spec: &SparkApplicationSpec) -> SparkApplicationSpec {
             .is_some_and(|v| parse_go_bool(v)),
     };
     let conf_instances = conf
-        .get("spark.executor.instances")
+        .get(keys::EXECUTOR_INSTANCES)
         .is_some_and(|v| !v.is_empty());
     if s.executor.instances.is_none() && !conf_instances && !dynamic {
         s.executor.instances = Some(1);
@@ -70,9 +72,7 @@ fn parse_go_bool(v: &str) -> bool {
 /// `instances`, `initialExecutors` and `minExecutors`; otherwise `instances`, or Spark's
 /// default of 2. `instances` is `spec.executor.instances`, else `spark.executor.instances`.
 pub fn initial_executors(spec: &SparkApplicationSpec) -> Result<i32, RenderError> {
-    let instances = spark_settings::executor_instances(spec)
-        .map(|n| n.int())
-        .transpose()?;
+    let instances = Manifest::new(spec).executor_instances()?;
     Ok(
         match spec.dynamic_allocation.as_ref().filter(|d| d.enabled) {
             Some(d) => [instances, d.initial_executors, d.min_executors]
@@ -99,8 +99,8 @@ pub fn sum<'a>(lists: impl IntoIterator<Item = &'a Resources>) -> Resources {
 }
 
 /// One pod's CPU and memory requests.
-fn pod(pod: &Pod, memory_mib: i64) -> Result<Resources, RenderError> {
-    let (_, cpu) = pod.cpu()?;
+fn pod(spec: &SparkApplicationSpec, role: Role, memory_mib: i64) -> Result<Resources, RenderError> {
+    let (_, cpu) = Manifest::new(spec).cpu(role)?;
     Ok(Resources::from([
         ("cpu".into(), cpu),
         ("memory".into(), Quantity::from_mib(memory_mib)),
@@ -112,18 +112,19 @@ fn pod(pod: &Pod, memory_mib: i64) -> Result<Resources, RenderError> {
 /// any, applies, and a limit is never below the request, so the request is the least the
 /// pod can count. kubeflow falls back to the cores instead, which differ only when a
 /// request is set.
-fn pod_cpu_limit(pod: &Pod) -> Result<Quantity, RenderError> {
-    match pod.core_limit() {
-        Some(limit) => limit.cpu(),
-        None => pod.cpu().map(|(_, q)| q),
+fn pod_cpu_limit(spec: &SparkApplicationSpec, role: Role) -> Result<Quantity, RenderError> {
+    let m = Manifest::new(spec);
+    match m.cpu_limit(role)? {
+        Some(limit) => Ok(limit),
+        None => m.cpu(role).map(|(_, q)| q),
     }
 }
 
 /// The CPU limits of the driver and the initial executors, after kubeflow's defaults.
 pub fn cpu_limits(spec: &SparkApplicationSpec) -> Result<Quantity, RenderError> {
     let spec = defaulted(spec);
-    let mut total = pod_cpu_limit(&Pod::driver(&spec))?;
-    let one = pod_cpu_limit(&Pod::executor(&spec))?;
+    let mut total = pod_cpu_limit(&spec, Role::Driver)?;
+    let one = pod_cpu_limit(&spec, Role::Executor)?;
     for _ in 0..initial_executors(&spec)?.max(0) {
         total.add(one);
     }
@@ -132,7 +133,7 @@ pub fn cpu_limits(spec: &SparkApplicationSpec) -> Result<Quantity, RenderError> 
 
 /// All initial executors' requests.
 fn executors(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
-    let one = pod(&Pod::executor(spec), spark_memory::executor_mib(spec)?)?;
+    let one = pod(spec, Role::Executor, spark_memory::executor_mib(spec)?)?;
     let n = usize::try_from(initial_executors(spec)?).unwrap_or(0);
     Ok(sum(std::iter::repeat_n(&one, n)))
 }
@@ -141,7 +142,7 @@ fn executors(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
 /// after kubeflow's defaults. A setting Spark would refuse is an error naming its field.
 pub fn reserved(spec: &SparkApplicationSpec) -> Result<Resources, RenderError> {
     let spec = defaulted(spec);
-    let driver = pod(&Pod::driver(&spec), spark_memory::driver_mib(&spec)?)?;
+    let driver = pod(&spec, Role::Driver, spark_memory::driver_mib(&spec)?)?;
     Ok(sum([&driver, &executors(&spec)?]))
 }
 

@@ -1,88 +1,45 @@
 //! The memory Spark requests for its driver and executor pods, in MiB, as Spark's
-//! `BasicDriverFeatureStep` and `ResourceProfile` work it out: the memory, plus the
-//! overhead or else the overhead factor's share (at least 384 MiB), plus for executors
-//! PySpark memory (Python applications) and off-heap memory (when enabled). The arithmetic is
-//! the native builder's ([`sparkplane_submit::memory`]).
+//! `BasicDriverFeatureStep` and `ResourceProfile` work it out, from the manifest's settings
+//! ([`super::spark_settings::Manifest`]). The arithmetic is `sparkplane-spark-resources`'
+//! ([`sparkplane_spark_resources::memory`]): the memory, plus the overhead or else the
+//! overhead factor's share (at least 384 MiB), plus for executors PySpark memory (Python
+//! applications) and off-heap memory (when enabled).
 //!
 //! An executor's `memoryLimit` replaces that sum, through the overhead Spark is given
 //! ([`executor_memory`]), so everything that counts executor memory sees the limit.
 //!
-//! Each setting is read from its spec field or else sparkConf ([`super::spark_settings`]),
-//! with Spark's grammar: a whole number with an optional case-insensitive suffix b, k, kb,
-//! m, mb, g, gb, t, tb, p or pb. A bare number is MiB for the memory, the overhead and
-//! PySpark memory, and bytes for `spark.memory.offHeap.size`, as in Spark. Each value is
-//! floored to MiB, as Spark reads them. kubeflow's YuniKorn code refuses a bare number;
-//! sparkplane reads it as Spark does. Anything else (`1Gi`, `1.5g`) is refused, naming the
-//! field.
+//! Sizes are read with Spark's grammar: a whole number with an optional case-insensitive
+//! suffix b, k, kb, m, mb, g, gb, t, tb, p or pb. A bare number is MiB for the memory, the
+//! overhead and PySpark memory, and bytes for `spark.memory.offHeap.size`, as in Spark. Each
+//! value is floored to MiB, as Spark reads them. kubeflow's YuniKorn code refuses a bare
+//! number; sparkplane reads it as Spark does. Anything else (`1Gi`, `1.5g`) is refused,
+//! naming the field.
+//!
+//! Two choices keep what the operator has always counted, where the submission builder
+//! differs:
+//! - The minimum overhead is Spark's fixed 384 MiB for every Spark version
+//!   ([`MinimumOverhead::Fixed`]); the driver pod the builder makes for Spark 4.0 on honours
+//!   `spark.driver.minMemoryOverhead` instead.
+//! - When several settings are unreadable, the memory is named first, then the overhead,
+//!   then the factor (the builder names the factor before the overhead, as Spark reads them).
 
-use sparkplane_api::quantity::parse_memory_limit;
-use sparkplane_api::v1beta2::{SparkApplicationSpec, SparkApplicationType};
-use sparkplane_submit::memory::{default_overhead_factor, with_overhead_mib, MIN_OVERHEAD_MIB};
+use sparkplane_api::v1beta2::SparkApplicationSpec;
+use sparkplane_spark_resources::memory::{self, ExecutorMemoryError, MinimumOverhead, PodMemory};
+use sparkplane_spark_resources::Role;
 
-use super::spark_settings::{self, Pod};
+pub use sparkplane_spark_resources::memory::ExecutorMemory;
+
+use super::spark_settings::Manifest;
 use crate::render::RenderError;
 
-/// Spark's default driver and executor memory, in MiB.
-const DEFAULT_MEMORY_MIB: u64 = 1024;
+/// The minimum overhead the operator counts.
+const MINIMUM: MinimumOverhead = MinimumOverhead::Fixed;
 
-/// The overhead factor of `pod`: `spark.{driver,executor}.memoryOverheadFactor`, else
-/// Spark's default (`spark.kubernetes.memoryOverheadFactor`, else by application type).
-fn overhead_factor(spec: &SparkApplicationSpec, pod: &Pod) -> Result<f64, RenderError> {
-    if let Some(f) = pod.memory_overhead_factor() {
-        return f.float();
-    }
-    let configured = spark_settings::kubernetes_overhead_factor(spec)
-        .map(|f| f.float())
-        .transpose()?;
-    let jvm = matches!(
-        spec.r#type,
-        SparkApplicationType::Java | SparkApplicationType::Scala
-    );
-    Ok(default_overhead_factor(configured, jvm))
-}
-
-/// The pod's memory and its overhead, in MiB, each as Spark works it out.
-fn memory_and_overhead(spec: &SparkApplicationSpec, pod: &Pod) -> Result<(u64, u64), RenderError> {
-    let memory = match pod.memory() {
-        Some(m) => m.mib()?,
-        None => DEFAULT_MEMORY_MIB,
-    };
-    let overhead = pod.memory_overhead().map(|o| o.mib()).transpose()?;
-    // The native builder's arithmetic gives the sum; the overhead is what it added.
-    let total = with_overhead_mib(
-        memory,
-        overhead,
-        overhead_factor(spec, pod)?,
-        MIN_OVERHEAD_MIB,
-    );
-    Ok((memory, total.saturating_sub(memory)))
-}
-
-/// The pod's memory plus its overhead, in MiB.
-fn memory_with_overhead(spec: &SparkApplicationSpec, pod: &Pod) -> Result<u64, RenderError> {
-    let (memory, overhead) = memory_and_overhead(spec, pod)?;
-    Ok(memory.saturating_add(overhead))
-}
-
-/// `spark.executor.pyspark.memory` of Python applications; a bare number means MiB.
-fn pyspark_mib(spec: &SparkApplicationSpec) -> Result<u64, RenderError> {
-    match spark_settings::conf(spec, "spark.executor.pyspark.memory") {
-        Some(v) if spec.r#type == SparkApplicationType::Python => v.mib(),
-        _ => Ok(0),
-    }
-}
-
-/// `spark.memory.offHeap.size` when `spark.memory.offHeap.enabled` is true; a bare number
-/// means bytes.
-fn off_heap_mib(spec: &SparkApplicationSpec) -> Result<u64, RenderError> {
-    let enabled = match spark_settings::conf(spec, "spark.memory.offHeap.enabled") {
-        Some(e) => e.bool()?,
-        None => false,
-    };
-    match spark_settings::conf(spec, "spark.memory.offHeap.size") {
-        Some(size) if enabled => size.bytes_as_mib(),
-        _ => Ok(0),
-    }
+/// The pod's memory and overhead, the memory and the overhead read before the factor.
+fn pod_memory(m: &Manifest, role: Role) -> Result<PodMemory, RenderError> {
+    memory::memory_mib(m, role).map_err(|e| m.error(e))?;
+    memory::memory_overhead_mib(m, role).map_err(|e| m.error(e))?;
+    memory::pod_memory(m, role, m.language(), MINIMUM).map_err(|e| m.error(e))
 }
 
 /// MiB as the quantities take them. Spark sizes fit in 2^64 bytes, so their MiB fit an i64.
@@ -93,83 +50,25 @@ fn signed(mib: u64) -> i64 {
 /// The driver pod's memory request in MiB: memory and overhead only, as Spark's
 /// `BasicDriverFeatureStep` adds no PySpark or off-heap memory to the driver.
 pub fn driver_mib(spec: &SparkApplicationSpec) -> Result<i64, RenderError> {
-    memory_with_overhead(spec, &Pod::driver(spec)).map(signed)
+    pod_memory(&Manifest::new(spec), Role::Driver).map(|p| signed(p.total()))
 }
 
-/// An executor pod's memory as Spark sets it: request and limit alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExecutorMemory {
-    /// The pod's memory in MiB: memory, overhead, PySpark and off-heap memory, the sum
-    /// Spark's `ResourceProfile` makes (`totalMemMiB`).
-    pub pod_mib: u64,
-    /// The overhead in MiB that makes the pod's memory equal `spec.executor.memoryLimit`;
-    /// `None` when no limit is set.
-    pub overhead_for_limit: Option<u64>,
-}
+/// The field of the executor memory limit.
+const LIMIT_PATH: &str = "spec.executor.memoryLimit";
 
-/// MiB of `spec.executor.memoryLimit` when set: a Spark size (`2g`) or a Kubernetes
-/// quantity (`2Gi`), as kubeflow reads it. Floored to MiB, because Spark counts memory in
-/// whole MiB: the pod then stays within the limit asked for.
-fn executor_limit_mib(spec: &SparkApplicationSpec) -> Result<Option<u64>, RenderError> {
-    let Some(limit) = spec.executor.memory_limit.as_deref() else {
-        return Ok(None);
-    };
-    let bytes = parse_memory_limit(limit)
-        .map_err(|e| RenderError::field("spec.executor.memoryLimit", e))?;
-    // A float to integer cast saturates, so a negative limit becomes 0 MiB and is refused
-    // below as under the minimum.
-    Ok(Some((bytes / MIB_BYTES).floor() as u64))
-}
-
-/// Bytes in a MiB.
-const MIB_BYTES: f64 = 1_048_576.0;
-
-/// An executor pod's memory, honouring `spec.executor.memoryLimit`.
-///
-/// Spark's `BasicExecutorFeatureStep` sets the executor container's memory request and limit
-/// both to the sum it works out, over whatever the pod template says, and has no setting for
-/// a limit of its own. So the only way to give executors the limit asked for is to raise the
-/// overhead until the sum equals it: overhead = limit − memory − PySpark − off-heap. The
-/// request rises with the limit (kubeflow's webhook raises only the limit).
-///
-/// A limit below what Spark would request without it (memory, the overhead set or else the
-/// default one, PySpark, off-heap) is refused: kubeflow would make a pod whose limit is below
-/// its request, which Kubernetes refuses, so no executor would ever start.
+/// An executor pod's memory, honouring `spec.executor.memoryLimit`
+/// ([`memory::executor_memory`]): a Spark size (`2g`) or a Kubernetes quantity (`2Gi`), as
+/// kubeflow reads it. A limit below what Spark would request without it is refused.
 pub fn executor_memory(spec: &SparkApplicationSpec) -> Result<ExecutorMemory, RenderError> {
-    let (memory, overhead) = memory_and_overhead(spec, &Pod::executor(spec))?;
-    let pyspark = pyspark_mib(spec)?;
-    let off_heap = off_heap_mib(spec)?;
-    let minimum = memory
-        .saturating_add(overhead)
-        .saturating_add(pyspark)
-        .saturating_add(off_heap);
-    let Some(limit) = executor_limit_mib(spec)? else {
-        return Ok(ExecutorMemory {
-            pod_mib: minimum,
-            overhead_for_limit: None,
-        });
-    };
-    if limit < minimum {
-        let mut parts = format!("memory {memory}Mi + overhead {overhead}Mi");
-        if off_heap > 0 {
-            parts.push_str(&format!(" + off-heap {off_heap}Mi"));
+    let m = Manifest::new(spec);
+    pod_memory(&m, Role::Executor)?;
+    let limit = spec.executor.memory_limit.as_deref();
+    memory::executor_memory(&m, m.language(), MINIMUM, limit).map_err(|e| match e {
+        ExecutorMemoryError::Invalid(e) => m.error(e),
+        ExecutorMemoryError::Limit(message) => RenderError::field(LIMIT_PATH, message),
+        ExecutorMemoryError::BelowMinimum(b) => {
+            RenderError::field(LIMIT_PATH, b.message(limit.unwrap_or_default()))
         }
-        if pyspark > 0 {
-            parts.push_str(&format!(" + PySpark memory {pyspark}Mi"));
-        }
-        let got = spec.executor.memory_limit.as_deref().unwrap_or_default();
-        return Err(RenderError::field(
-            "spec.executor.memoryLimit",
-            format!(
-                "expected at least {minimum}Mi ({parts}), got {got}: Spark sets an executor's \
-                 memory request and limit both to that sum, and no lower"
-            ),
-        ));
-    }
-    // limit ≥ minimum ≥ memory + pyspark + off_heap, so nothing underflows.
-    Ok(ExecutorMemory {
-        pod_mib: limit,
-        overhead_for_limit: Some(limit - memory - pyspark - off_heap),
     })
 }
 
@@ -470,6 +369,25 @@ mod tests {
             let s = spec(extra.clone());
             let e = driver_mib(&s).and_then(|_| executor_mib(&s)).unwrap_err();
             assert_eq!(e.path, path, "{extra}");
+        }
+    }
+
+    /// When several settings are unreadable, the operator names the memory, then the
+    /// overhead, then the factor (the native builder reads the factor before the overhead).
+    #[test]
+    fn the_first_unreadable_setting_is_named_in_the_operators_order() {
+        let all = [
+            ("spark.executor.memory", "x"),
+            ("spark.executor.memoryOverhead", "x"),
+            ("spark.executor.memoryOverheadFactor", "x"),
+        ];
+        for n in 0..all.len() {
+            let conf: serde_json::Map<String, serde_json::Value> = all[n..]
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            let e = executor_mib(&spec(json!({ "sparkConf": conf }))).unwrap_err();
+            assert_eq!(e.path, format!("spec.sparkConf.{}", all[n].0));
         }
     }
 

@@ -1,20 +1,25 @@
-//! The resource settings Spark sees for the driver and executor pods, read from the spec
-//! fields and `sparkConf` with the precedence `submit_args` gives them on the spark-submit
-//! command line:
+//! The Spark configuration a manifest gives the driver and executor pods, as
+//! `sparkplane-spark-resources` reads it ([`Manifest`], its [`Settings`]): the spec fields and
+//! `sparkConf` with the precedence `submit_args` gives them on the spark-submit command line:
 //!
-//! - A pod's `memory`, `memoryOverhead`, `cores` and `coreRequest`, and `executor.instances`,
-//!   become `--conf` settings after sparkConf's, so a spec field wins over its sparkConf key
-//!   (`spark.driver.memory`, `spark.kubernetes.executor.request.cores`, ...).
+//! - A pod's `memory`, `memoryOverhead`, `cores`, `coreRequest` and `coreLimit`, and
+//!   `executor.instances`, become `--conf` settings after sparkConf's, so a spec field wins
+//!   over its sparkConf key (`spark.driver.memory`, `spark.kubernetes.executor.request.cores`,
+//!   ...).
 //! - `memoryOverheadFactor` becomes `spark.kubernetes.memoryOverheadFactor` before
 //!   sparkConf's settings, so that key in sparkConf wins over the field.
-//! - `spark.{driver,executor}.memoryOverheadFactor`, off-heap and PySpark memory exist in
-//!   sparkConf only.
+//! - Every other key (`spark.{driver,executor}.memoryOverheadFactor`, off-heap and PySpark
+//!   memory) exists in sparkConf only.
 //!
-//! Values are read with Spark's grammar for each key. A value Spark would refuse is an error
-//! naming the field it came from (`spec.driver.memory` or `spec.sparkConf.spark.driver.memory`).
+//! A value Spark would refuse is an error naming the field it came from (`spec.driver.memory`
+//! or `spec.sparkConf.spark.driver.memory`), in the arithmetic's words.
 
-use sparkplane_api::quantity::{parse_spark_memory, parse_spark_memory_mib};
-use sparkplane_api::v1beta2::{PodView, SparkApplicationSpec};
+use std::borrow::Cow;
+
+use sparkplane_api::v1beta2::{SparkApplicationSpec, SparkApplicationType};
+use sparkplane_spark_resources::cores::{self, CpuRequest};
+use sparkplane_spark_resources::keys::{EXECUTOR_INSTANCES, KUBERNETES_MEMORY_OVERHEAD_FACTOR};
+use sparkplane_spark_resources::{Invalid, Language, Settings};
 
 use super::quantity::Quantity;
 use crate::render::submit_args::Role;
@@ -30,199 +35,138 @@ pub struct Setting {
 }
 
 impl Setting {
-    fn error(&self, message: String) -> RenderError {
-        RenderError::field(self.path.clone(), message)
-    }
-
-    /// MiB of a Spark size where a bare number means MiB (`spark.driver.memory`,
-    /// `*.memoryOverhead`, `spark.executor.pyspark.memory`), floored to MiB as Spark does.
-    pub fn mib(&self) -> Result<u64, RenderError> {
-        parse_spark_memory_mib(&self.value).map_err(|e| self.error(e))
-    }
-
-    /// MiB of a Spark size where a bare number means bytes (`spark.memory.offHeap.size`),
-    /// floored to MiB as Spark's `executorOffHeapMemorySizeAsMb` does.
-    pub fn bytes_as_mib(&self) -> Result<u64, RenderError> {
-        parse_spark_memory(&self.value)
-            .map(|b| b >> 20)
-            .map_err(|e| self.error(e))
-    }
-
-    /// A decimal number (an overhead factor).
-    pub fn float(&self) -> Result<f64, RenderError> {
-        self.value
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| self.error(format!("expected a decimal number, got {:?}", self.value)))
-    }
-
-    /// A whole number (cores, instances).
-    pub fn int(&self) -> Result<i32, RenderError> {
-        self.value
-            .trim()
-            .parse::<i32>()
-            .map_err(|_| self.error(format!("expected a whole number, got {:?}", self.value)))
-    }
-
-    /// A boolean as Spark reads it: `true` or `false` in any case.
-    pub fn bool(&self) -> Result<bool, RenderError> {
-        match self.value.trim().to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(self.error(format!("expected true or false, got {:?}", self.value))),
+    /// `spec.{path}` when the field is set, else `key` in sparkConf.
+    fn field_or_conf(
+        spec: &SparkApplicationSpec,
+        field: Option<String>,
+        path: String,
+        key: &str,
+    ) -> Option<Setting> {
+        match field {
+            Some(value) => Some(Setting { value, path }),
+            None => conf(spec, key),
         }
-    }
-
-    /// A Kubernetes CPU quantity (`spark.kubernetes.*.request.cores`).
-    pub fn cpu(&self) -> Result<Quantity, RenderError> {
-        Quantity::parse(&self.value).map_err(|e| self.error(e.to_string()))
     }
 }
 
 /// `key` as set in sparkConf.
-pub fn conf(spec: &SparkApplicationSpec, key: &str) -> Option<Setting> {
+fn conf(spec: &SparkApplicationSpec, key: &str) -> Option<Setting> {
     spec.spark_conf.get(key).map(|v| Setting {
         value: v.clone(),
         path: format!("spec.sparkConf.{key}"),
     })
 }
 
-/// The spec field at `path` when set, else `key` in sparkConf.
-fn field_or_conf(
-    spec: &SparkApplicationSpec,
-    field: Option<String>,
-    path: &str,
-    key: &str,
-) -> Option<Setting> {
-    match field {
-        Some(value) => Some(Setting {
-            value,
-            path: path.into(),
-        }),
-        None => conf(spec, key),
-    }
-}
-
-/// `spark.kubernetes.memoryOverheadFactor`: sparkConf's, else `spec.memoryOverheadFactor`.
-pub fn kubernetes_overhead_factor(spec: &SparkApplicationSpec) -> Option<Setting> {
-    conf(spec, "spark.kubernetes.memoryOverheadFactor").or_else(|| {
-        spec.memory_overhead_factor.clone().map(|value| Setting {
-            value,
-            path: "spec.memoryOverheadFactor".into(),
-        })
-    })
-}
-
-/// `spark.executor.instances`: `spec.executor.instances`, else sparkConf's unless empty (an
-/// empty value counts as unset there, as in `submit_args`).
-pub fn executor_instances(spec: &SparkApplicationSpec) -> Option<Setting> {
-    field_or_conf(
-        spec,
-        spec.executor.instances.map(|n| n.to_string()),
-        "spec.executor.instances",
-        "spark.executor.instances",
-    )
-    .filter(|s| !s.value.is_empty())
-}
-
-/// The settings of the driver or the executors.
-pub struct Pod<'a> {
+/// The Spark configuration of a manifest, for the resource arithmetic.
+pub struct Manifest<'a> {
     spec: &'a SparkApplicationSpec,
-    role: Role,
-    view: PodView<'a>,
 }
 
-impl<'a> Pod<'a> {
-    /// The driver's settings.
-    pub fn driver(spec: &'a SparkApplicationSpec) -> Self {
-        Pod {
-            spec,
-            role: Role::Driver,
-            view: Role::Driver.view(spec),
+impl<'a> Manifest<'a> {
+    /// The configuration of `spec`.
+    pub fn new(spec: &'a SparkApplicationSpec) -> Self {
+        Manifest { spec }
+    }
+
+    /// The application's language, from `spec.type`.
+    pub fn language(&self) -> Language {
+        match self.spec.r#type {
+            SparkApplicationType::Java | SparkApplicationType::Scala => Language::Jvm,
+            SparkApplicationType::Python => Language::Python,
+            SparkApplicationType::R => Language::R,
         }
     }
 
-    /// The executors' settings.
-    pub fn executor(spec: &'a SparkApplicationSpec) -> Self {
-        Pod {
-            spec,
-            role: Role::Executor,
-            view: Role::Executor.view(spec),
-        }
-    }
-
-    fn field(&self, name: &str, value: Option<String>, key: &str) -> Option<Setting> {
-        let r = self.role.conf_word();
-        field_or_conf(self.spec, value, &format!("spec.{r}.{name}"), key)
-    }
-
-    /// `memory`, else `spark.{driver,executor}.memory`.
-    pub fn memory(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        self.field(
-            "memory",
-            self.view.memory.cloned(),
-            &format!("spark.{r}.memory"),
-        )
-    }
-
-    /// `memoryOverhead`, else `spark.{driver,executor}.memoryOverhead`.
-    pub fn memory_overhead(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        self.field(
-            "memoryOverhead",
-            self.view.memory_overhead.cloned(),
-            &format!("spark.{r}.memoryOverhead"),
-        )
-    }
-
-    /// `spark.{driver,executor}.memoryOverheadFactor` (sparkConf only).
-    pub fn memory_overhead_factor(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        conf(self.spec, &format!("spark.{r}.memoryOverheadFactor"))
-    }
-
-    /// `cores`, else `spark.{driver,executor}.cores`.
-    pub fn cores(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        self.field(
-            "cores",
-            self.view.cores.map(|n| n.to_string()),
-            &format!("spark.{r}.cores"),
-        )
-    }
-
-    /// `coreRequest`, else `spark.kubernetes.{driver,executor}.request.cores`.
-    pub fn core_request(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        self.field(
-            "coreRequest",
-            self.view.core_request.cloned(),
-            &format!("spark.kubernetes.{r}.request.cores"),
-        )
-    }
-
-    /// `coreLimit`, else `spark.kubernetes.{driver,executor}.limit.cores`.
-    pub fn core_limit(&self) -> Option<Setting> {
-        let r = self.role.conf_word();
-        self.field(
-            "coreLimit",
-            self.view.core_limit.cloned(),
-            &format!("spark.kubernetes.{r}.limit.cores"),
-        )
-    }
-
-    /// The pod's CPU request as Spark writes it (`BasicDriverFeatureStep`,
-    /// `BasicExecutorFeatureStep`): the request cores as written, else the cores, else 1.
-    /// Also returned as a quantity, for sums.
-    pub fn cpu(&self) -> Result<(String, Quantity), RenderError> {
-        match (self.core_request(), self.cores()) {
-            (Some(r), _) => r.cpu().map(|q| (r.value, q)),
-            (None, Some(c)) => {
-                let n = c.int()?;
-                Ok((n.to_string(), Quantity::from_int(n.into())))
+    /// `key` and the field it comes from, when set.
+    pub fn setting(&self, key: &str) -> Option<Setting> {
+        let spec = self.spec;
+        for role in [Role::Driver, Role::Executor] {
+            let view = role.view(spec);
+            let keys = role.resources();
+            let field = if key == keys.memory_key() {
+                Some(("memory", view.memory.cloned()))
+            } else if key == keys.memory_overhead_key() {
+                Some(("memoryOverhead", view.memory_overhead.cloned()))
+            } else if key == keys.cores_key() {
+                Some(("cores", view.cores.map(|n| n.to_string())))
+            } else if key == keys.request_cores_key() {
+                Some(("coreRequest", view.core_request.cloned()))
+            } else if key == keys.limit_cores_key() {
+                Some(("coreLimit", view.core_limit.cloned()))
+            } else {
+                None
+            };
+            if let Some((name, value)) = field {
+                let path = format!("spec.{}.{name}", role.conf_word());
+                return Setting::field_or_conf(spec, value, path, key);
             }
-            (None, None) => Ok(("1".into(), Quantity::from_int(1))),
         }
+        match key {
+            KUBERNETES_MEMORY_OVERHEAD_FACTOR => conf(spec, key).or_else(|| {
+                spec.memory_overhead_factor.clone().map(|value| Setting {
+                    value,
+                    path: "spec.memoryOverheadFactor".into(),
+                })
+            }),
+            // An empty value counts as unset there, as in `submit_args`.
+            EXECUTOR_INSTANCES => Setting::field_or_conf(
+                spec,
+                spec.executor.instances.map(|n| n.to_string()),
+                "spec.executor.instances".into(),
+                key,
+            )
+            .filter(|s| !s.value.is_empty()),
+            _ => conf(spec, key),
+        }
+    }
+
+    /// The field `key` was read from.
+    fn path(&self, key: &str) -> String {
+        self.setting(key)
+            .map(|s| s.path)
+            .unwrap_or_else(|| format!("spec.sparkConf.{key}"))
+    }
+
+    /// An unreadable setting as an error naming its field.
+    pub fn error(&self, e: Invalid) -> RenderError {
+        RenderError::field(self.path(&e.key), e.reason)
+    }
+
+    /// A Kubernetes CPU quantity read from `key` (as written there).
+    fn cpu_quantity(&self, key: &str, value: &str) -> Result<Quantity, RenderError> {
+        Quantity::parse(value).map_err(|e| RenderError::field(self.path(key), e.to_string()))
+    }
+
+    /// `spark.executor.instances` as a whole number, when set.
+    pub fn executor_instances(&self) -> Result<Option<i32>, RenderError> {
+        sparkplane_spark_resources::read_integer(self, EXECUTOR_INSTANCES)
+            .map_err(|e| self.error(e))
+    }
+
+    /// The pod's CPU request as Spark writes it ([`cores::cpu_request`]), and as a quantity,
+    /// for sums.
+    pub fn cpu(&self, role: Role) -> Result<(String, Quantity), RenderError> {
+        let role = role.resources();
+        match cores::cpu_request(self, role).map_err(|e| self.error(e))? {
+            CpuRequest::Written(r) => {
+                let q = self.cpu_quantity(role.request_cores_key(), &r)?;
+                Ok((r, q))
+            }
+            CpuRequest::Cores(n) => Ok((n.to_string(), Quantity::from_int(n.into()))),
+        }
+    }
+
+    /// The pod's CPU limit ([`cores::cpu_limit`]) as a quantity, when set.
+    pub fn cpu_limit(&self, role: Role) -> Result<Option<Quantity>, RenderError> {
+        let role = role.resources();
+        cores::cpu_limit(self, role)
+            .map(|l| self.cpu_quantity(role.limit_cores_key(), &l))
+            .transpose()
+    }
+}
+
+impl Settings for Manifest<'_> {
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.setting(key).map(|s| Cow::Owned(s.value))
     }
 }

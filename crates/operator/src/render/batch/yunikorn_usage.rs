@@ -8,22 +8,27 @@ use std::collections::BTreeMap;
 use sparkplane_api::v1beta2::SparkApplicationSpec;
 
 use super::spark_memory;
-use super::spark_settings::Pod;
+use super::spark_settings::Manifest;
+use crate::render::submit_args::Role;
 use crate::render::RenderError;
 
-fn resources(pod: &Pod, mib: i64) -> Result<BTreeMap<&'static str, String>, RenderError> {
-    let (cpu, _) = pod.cpu()?;
+fn resources(
+    spec: &SparkApplicationSpec,
+    role: Role,
+    mib: i64,
+) -> Result<BTreeMap<&'static str, String>, RenderError> {
+    let (cpu, _) = Manifest::new(spec).cpu(role)?;
     Ok([("cpu", cpu), ("memory", format!("{mib}Mi"))].into())
 }
 
 /// The driver pod's `minResource`.
 pub fn driver(spec: &SparkApplicationSpec) -> Result<BTreeMap<&'static str, String>, RenderError> {
-    resources(&Pod::driver(spec), spark_memory::driver_mib(spec)?)
+    resources(spec, Role::Driver, spark_memory::driver_mib(spec)?)
 }
 
 /// One executor pod's `minResource`.
 pub fn executor(
     spec: &SparkApplicationSpec,
 ) -> Result<BTreeMap<&'static str, String>, RenderError> {
-    resources(&Pod::executor(spec), spark_memory::executor_mib(spec)?)
+    resources(spec, Role::Executor, spark_memory::executor_mib(spec)?)
 }
