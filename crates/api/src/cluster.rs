@@ -20,8 +20,16 @@ use serde::{Deserialize, Serialize};
     derive = "PartialEq",
     status = "SparkClusterStatus",
     shortname = "sparkcluster",
+    scale(
+        spec_replicas_path = ".spec.workers.replicas",
+        status_replicas_path = ".status.replicas",
+        label_selector_path = ".status.selector"
+    ),
     printcolumn = r#"{"name":"Version","type":"string","jsonPath":".spec.sparkVersion"}"#,
     printcolumn = r#"{"name":"Workers","type":"integer","jsonPath":".status.aliveWorkers"}"#,
+    printcolumn = r#"{"name":"Ready","type":"integer","jsonPath":".status.readyWorkers"}"#,
+    printcolumn = r#"{"name":"Desired","type":"integer","jsonPath":".spec.workers.replicas"}"#,
+    printcolumn = r#"{"name":"Master","type":"string","priority":1,"jsonPath":".status.masterUrl"}"#,
     printcolumn = r#"{"name":"State","type":"string","jsonPath":".status.state"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
@@ -228,4 +236,24 @@ pub struct SparkClusterStatus {
     /// Workers registered and alive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alive_workers: Option<i32>,
+    /// Kubernetes: workers the manifest asks for (`spec.workers.replicas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_workers: Option<i32>,
+    /// Kubernetes: worker pods that are ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_workers: Option<i32>,
+    /// Kubernetes: worker pods that exist (the scale subresource's `status.replicas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Kubernetes: the label selector of the worker pods, as text (the scale subresource's
+    /// selector, which a HorizontalPodAutoscaler reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Kubernetes: `Ready` (master and every worker pod ready), `Valid` (the manifest was
+    /// accepted; when `False`, the message names each refused field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    /// Kubernetes: the `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
 }

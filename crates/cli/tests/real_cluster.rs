@@ -833,6 +833,268 @@ fn the_app_commands_work_against_the_cluster() {
     );
 }
 
+/// A SparkCluster of two Spark workers, in the namespace that enforces Pod Security
+/// "restricted".
+fn standalone_cluster(name: &str) -> String {
+    format!(
+        r#"apiVersion: sparkplane.io/v1alpha1
+kind: SparkCluster
+metadata:
+  name: {name}
+  namespace: {RESTRICTED_NS}
+spec:
+  sparkVersion: "{SPARK_VERSION}"
+  image: {SPARK_IMAGE}
+  master:
+    memory: 512m
+    resources:
+      requests: {{cpu: 250m, memory: 2Gi}}
+      limits: {{memory: 2Gi}}
+  workers:
+    replicas: 2
+    daemonMemory: 256m
+    resources:
+      requests: {{cpu: 250m, memory: 1536Mi}}
+      limits: {{cpu: "1", memory: 1536Mi}}
+"#
+    )
+}
+
+/// The master's `/json/` through a real kubelet's port-forward to its Service's UI port.
+fn master_json(lab: &Lab, name: &str) -> serde_json::Value {
+    let port = free_port();
+    let mut forward = std::process::Command::new(lab.bin.join("kubectl"))
+        .args([
+            "-n",
+            RESTRICTED_NS,
+            "port-forward",
+            &format!("svc/{name}-master"),
+            &format!("{port}:8080"),
+        ])
+        .env("KUBECONFIG", &lab.kubeconfig)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl port-forward");
+    let body = wait_for(
+        "the master's /json/ through port-forward",
+        Duration::from_secs(60),
+        || http_get(port, "/json/"),
+    );
+    let _ = forward.kill();
+    let _ = forward.wait();
+    let json = body.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("master /json/: {e}: {body}"))
+}
+
+fn alive_workers(master: &serde_json::Value) -> usize {
+    master["workers"]
+        .as_array()
+        .map(|w| w.iter().filter(|w| w["state"] == "ALIVE").count())
+        .unwrap_or(0)
+}
+
+/// SparkPi with spark-submit in the master pod (client mode) against the cluster's master
+/// URL. The standalone driver reads the authentication secret only from its configuration:
+/// the pod's `spark-defaults.conf` and the secret (from the pod's environment, by the shell's
+/// builtin printf: never an argument) go into a 0600 properties file.
+fn submit_in_master_pod(lab: &Lab, name: &str) -> String {
+    let script = format!(
+        r#"set -eu
+umask 077
+conf=/tmp/submit.conf
+cat "$SPARK_CONF_DIR/spark-defaults.conf" > "$conf"
+printf 'spark.authenticate.secret=%s\n' "$_SPARK_AUTH_SECRET" >> "$conf"
+exec /opt/spark/bin/spark-submit --properties-file "$conf" \
+  --master spark://{name}-master.{RESTRICTED_NS}.svc:7077 \
+  --class org.sparkplane.examples.SparkPi \
+  --driver-memory 512m --executor-memory 512m --total-executor-cores 2 \
+  /opt/spark/examples/jars/sparkplane-examples.jar 20"#
+    );
+    let o = lab.kubectl(&[
+        "-n",
+        RESTRICTED_NS,
+        "exec",
+        &format!("deploy/{name}-master"),
+        "--",
+        "bash",
+        "-c",
+        &script,
+    ]);
+    let (out, err) = text(&o);
+    assert!(
+        o.status.success(),
+        "spark-submit in the master pod failed:\n{}\n{}",
+        tail(&out, 40),
+        tail(&err, 80)
+    );
+    format!("{out}{err}")
+}
+
+/// Prints what explains a cluster's failure.
+fn dump_cluster(lab: &Lab, name: &str) {
+    let selector = format!("sparkplane.io/cluster={name}");
+    for args in [
+        vec![
+            "-n",
+            RESTRICTED_NS,
+            "get",
+            "sparkcluster",
+            name,
+            "-o",
+            "yaml",
+        ],
+        vec![
+            "-n",
+            RESTRICTED_NS,
+            "get",
+            "all",
+            "-l",
+            &selector,
+            "-o",
+            "wide",
+        ],
+        vec![
+            "-n",
+            RESTRICTED_NS,
+            "get",
+            "events",
+            "--sort-by=.lastTimestamp",
+        ],
+        vec![
+            "-n",
+            RESTRICTED_NS,
+            "logs",
+            "-l",
+            &selector,
+            "--tail=40",
+            "--prefix",
+        ],
+        vec![
+            "-n",
+            OPERATOR_NS,
+            "logs",
+            "deploy/sparkplane-operator",
+            "--tail=60",
+        ],
+    ] {
+        let o = lab.kubectl(&args);
+        let (out, err) = text(&o);
+        eprintln!("--- kubectl {}\n{out}{err}", args.join(" "));
+    }
+}
+
+#[test]
+#[ignore = "real cluster: set SPARKPLANE_KUBE_LAB (scripts/test.sh does)"]
+fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
+    let lab = lab();
+    let name = "standalone";
+    // `helm upgrade` leaves the CRDs of an earlier install as they were: this test needs the
+    // chart's (the scale subresource, the new status fields).
+    let crd = lab::chart().join("crds/sparkplane.io_sparkclusters.yaml");
+    lab.kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        crd.to_str().expect("utf-8 path"),
+    ]);
+    lab.delete(RESTRICTED_NS, "sparkcluster", name);
+    lab.apply(&standalone_cluster(name));
+    // The operator's status: every pod ready (the namespace's Pod Security admission
+    // admitted them as "restricted").
+    let ready = std::panic::catch_unwind(|| {
+        wait_for("the cluster to be Running", JOB_TIMEOUT, || {
+            let c = lab.get(RESTRICTED_NS, "sparkcluster", name)?;
+            (c["status"]["state"] == "Running").then_some(c)
+        })
+    });
+    let cluster = ready.unwrap_or_else(|e| {
+        dump_cluster(lab, name);
+        std::panic::resume_unwind(e)
+    });
+    assert_eq!(
+        cluster["status"]["masterUrl"],
+        format!("spark://{name}-master.{RESTRICTED_NS}.svc:7077")
+    );
+    assert_eq!(cluster["status"]["readyWorkers"], 2, "{cluster:#}");
+    assert_eq!(
+        cluster["status"]["observedGeneration"], cluster["metadata"]["generation"],
+        "{cluster:#}"
+    );
+    let uid = cluster["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
+    // Spark's own view: two ALIVE workers, each offering what its container is granted
+    // (1 core; 1536Mi - 256m daemon heap - 384Mi overhead = 896 MiB).
+    let master = wait_for("2 ALIVE workers at the master", JOB_TIMEOUT, || {
+        let m = master_json(lab, name);
+        (alive_workers(&m) == 2).then_some(m)
+    });
+    for w in master["workers"].as_array().expect("workers") {
+        assert_eq!(w["cores"], 1, "{w}");
+        assert_eq!(w["memory"], 896, "{w}");
+    }
+    let out = submit_in_master_pod(lab, name);
+    assert!(out.contains("Pi is roughly 3.1"), "{}", tail(&out, 40));
+    let master = master_json(lab, name);
+    let done = master["completedapps"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(
+        done >= 1,
+        "no completed application at the master: {master:#}"
+    );
+    // The printer columns.
+    let header = lab.kubectl_ok(&["-n", RESTRICTED_NS, "get", "sparkcluster", name]);
+    assert!(
+        header.contains("READY") && header.contains("DESIRED"),
+        "{header}"
+    );
+    // The scale subresource, as `kubectl scale` (and a HorizontalPodAutoscaler) use it.
+    lab.kubectl_ok(&[
+        "-n",
+        RESTRICTED_NS,
+        "scale",
+        "sparkcluster",
+        name,
+        "--replicas",
+        "1",
+    ]);
+    wait_for("the workers scaled to 1", JOB_TIMEOUT, || {
+        let sts = lab.get(RESTRICTED_NS, "statefulset", &format!("{name}-worker"))?;
+        let c = lab.get(RESTRICTED_NS, "sparkcluster", name)?;
+        (sts["spec"]["replicas"] == 1
+            && c["status"]["replicas"] == 1
+            && c["status"]["desiredWorkers"] == 1)
+            .then_some(())
+    });
+    // Every object is owned by the cluster, and goes with it.
+    let selector = format!("sparkplane.io/cluster={name}");
+    let kinds = "deployments,statefulsets,services,configmaps,secrets";
+    let owned = lab.list(RESTRICTED_NS, kinds, &selector);
+    assert_eq!(owned.len(), 6, "{owned:#?}");
+    for o in &owned {
+        assert_eq!(
+            o["metadata"]["ownerReferences"][0]["uid"],
+            uid.as_str(),
+            "{}",
+            o["metadata"]["name"]
+        );
+    }
+    lab.delete(RESTRICTED_NS, "sparkcluster", name);
+    wait_for(
+        "the garbage collector to delete what the cluster owned",
+        Duration::from_secs(120),
+        || {
+            let left = lab.list(RESTRICTED_NS, &format!("{kinds},pods"), &selector);
+            left.is_empty().then_some(())
+        },
+    );
+}
+
 fn operator_pod(lab: &Lab) -> String {
     let pods = lab.list(
         OPERATOR_NS,

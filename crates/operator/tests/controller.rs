@@ -383,9 +383,10 @@ fn assert_rbac_allows_every_call(double: &KubeDouble) {
             _ => continue,
         };
         // The tests' own calls: creating and editing applications and schedules.
-        let test_call = (resource == "sparkapplications"
-            || resource == "scheduledsparkapplications")
-            && r.method == "PATCH"
+        let test_call = resource == "sparkclusters"
+            && matches!(r.method.as_str(), "POST" | "PATCH")
+            || (resource == "sparkapplications" || resource == "scheduledsparkapplications")
+                && r.method == "PATCH"
             || resource == "scheduledsparkapplications" && r.method == "POST"
             || resource == "namespaces" && r.method == "POST"
             || resource == "resourcequotas" && r.method == "POST"
@@ -442,6 +443,9 @@ fn validate_emitted(double: &KubeDouble) {
         format!("/apis/networking.k8s.io/v1/namespaces/{NS}/networkpolicies"),
         format!("/apis/networking.k8s.io/v1/namespaces/{NS}/ingresses"),
         format!("/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets"),
+        format!("/api/v1/namespaces/{NS}/secrets"),
+        format!("/apis/apps/v1/namespaces/{NS}/deployments"),
+        format!("/apis/apps/v1/namespaces/{NS}/statefulsets"),
         format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{NS}/podgroups"),
         format!("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/{NS}/podgroups"),
     ] {
@@ -1346,4 +1350,319 @@ async fn failed_reconciles_are_logged_and_counted_for_their_object() {
         metrics.contains("sparkplane_reconcile_errors_total{kind=\"server\"} 3"),
         "{metrics}"
     );
+}
+
+// ---- SparkCluster
+
+fn cluster_path(name: &str) -> String {
+    format!("/apis/sparkplane.io/v1alpha1/namespaces/{NS}/sparkclusters/{name}")
+}
+
+fn sts_path(name: &str) -> String {
+    format!("/apis/apps/v1/namespaces/{NS}/statefulsets/{name}")
+}
+
+fn cluster_manifest(name: &str, spec: Value) -> Value {
+    json!({
+        "apiVersion": "sparkplane.io/v1alpha1",
+        "kind": "SparkCluster",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": spec,
+    })
+}
+
+fn cluster_api(client: kube::Client) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        client,
+        NS,
+        &sparkplane_operator::controller::cluster::cluster_resource(),
+    )
+}
+
+async fn create_cluster(double: &KubeDouble, name: &str, spec: Value) {
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    let obj: DynamicObject = serde_json::from_value(cluster_manifest(name, spec)).unwrap();
+    cluster_api(client)
+        .create(&PostParams::default(), &obj)
+        .await
+        .unwrap();
+}
+
+/// Waits (up to 30 s) until `f` holds of the cluster, returning it.
+async fn wait_cluster(
+    double: &KubeDouble,
+    name: &str,
+    what: &str,
+    f: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let obj = double.object(&cluster_path(name)).unwrap_or(Value::Null);
+        if f(&obj) {
+            return obj;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for cluster {name}: {what}; last seen: {obj:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_object(double: &KubeDouble, path: &str, f: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let obj = double.object(path).unwrap_or(Value::Null);
+        if f(&obj) {
+            return obj;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {path}; last seen: {obj:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The SparkCluster's conditions, as type → (status, message).
+fn cluster_condition(c: &Value, t: &str) -> Option<(String, String)> {
+    c.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|x| x["type"] == t)
+        .map(|x| {
+            (
+                x["status"].as_str().unwrap_or("").to_string(),
+                x["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_gets_its_objects_owned_and_its_status_from_its_pods() {
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create_cluster(&double, "demo", json!({"sparkVersion": "4.3.0"})).await;
+    let c = wait_cluster(&double, "demo", "a status", |c| {
+        c["status"]["observedGeneration"] == c["metadata"]["generation"]
+    })
+    .await;
+    let uid = c["metadata"]["uid"].as_str().unwrap().to_string();
+    assert_eq!(
+        c["status"]["masterUrl"],
+        "spark://demo-master.jobs.svc:7077"
+    );
+    assert_eq!(c["status"]["desiredWorkers"], 2);
+    assert_eq!(c["status"]["readyWorkers"], 0);
+    assert_eq!(c["status"]["state"], "Starting");
+    assert_eq!(
+        c["status"]["selector"],
+        "sparkplane.io/cluster=demo,sparkplane.io/role=worker"
+    );
+    assert_eq!(
+        cluster_condition(&c, "Valid").map(|x| x.0).as_deref(),
+        Some("True")
+    );
+    for path in [
+        format!("/api/v1/namespaces/{NS}/configmaps/demo-conf"),
+        format!("/api/v1/namespaces/{NS}/services/demo-master"),
+        format!("/api/v1/namespaces/{NS}/services/demo-workers"),
+        format!("/api/v1/namespaces/{NS}/secrets/demo-auth"),
+        format!("/apis/apps/v1/namespaces/{NS}/deployments/demo-master"),
+        sts_path("demo-worker"),
+    ] {
+        let o = double.object(&path).unwrap_or_else(|| panic!("{path}"));
+        let owner = &o["metadata"]["ownerReferences"][0];
+        assert_eq!(owner["uid"], uid.as_str(), "{path}");
+        assert_eq!(owner["kind"], "SparkCluster", "{path}");
+        assert_eq!(owner["controller"], true, "{path}");
+    }
+    let sts = double.object(&sts_path("demo-worker")).unwrap();
+    assert_eq!(sts["spec"]["replicas"], 2);
+    // The secret is generated once, and its value is in no pod, object or log but the Secret.
+    let secret = double
+        .object(&format!("/api/v1/namespaces/{NS}/secrets/demo-auth"))
+        .unwrap();
+    let value = secret["stringData"]["secret"]
+        .as_str()
+        .or(secret["data"]["secret"].as_str())
+        .unwrap()
+        .to_string();
+    assert_eq!(value.len(), 64);
+    for path in [
+        sts_path("demo-worker"),
+        format!("/apis/apps/v1/namespaces/{NS}/deployments/demo-master"),
+        format!("/api/v1/namespaces/{NS}/configmaps/demo-conf"),
+        cluster_path("demo"),
+    ] {
+        let text = double.object(&path).unwrap().to_string();
+        assert!(!text.contains(&value), "the secret leaked into {path}");
+    }
+
+    // Pods becoming ready (the workloads' statuses) make the cluster Running.
+    double
+        .set_status(
+            &format!("/apis/apps/v1/namespaces/{NS}/deployments/demo-master"),
+            json!({"replicas": 1, "readyReplicas": 1}),
+        )
+        .unwrap();
+    double
+        .set_status(
+            &sts_path("demo-worker"),
+            json!({"replicas": 2, "readyReplicas": 2}),
+        )
+        .unwrap();
+    let c = wait_cluster(&double, "demo", "Running", |c| {
+        c["status"]["state"] == "Running"
+    })
+    .await;
+    assert_eq!(c["status"]["readyWorkers"], 2);
+    assert_eq!(c["status"]["replicas"], 2);
+    assert_eq!(
+        cluster_condition(&c, "Ready").map(|x| x.0).as_deref(),
+        Some("True")
+    );
+    let secret_posts = double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/secrets"))
+        .count();
+    assert_eq!(secret_posts, 1, "the secret is created once");
+    validate_emitted(&double);
+    assert_rbac_allows_every_call(&double);
+    assert!(
+        !double
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/secrets") && r.method != "POST"),
+        "the operator never reads Secrets"
+    );
+    op.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_a_cluster_changes_its_workers_stateful_set() {
+    let double = KubeDouble::start().unwrap();
+    let _op = Operator::start(&double, fast()).await;
+    create_cluster(&double, "scaled", json!({"workers": {"replicas": 2}})).await;
+    wait_object(&double, &sts_path("scaled-worker"), |s| {
+        s["spec"]["replicas"] == 2
+    })
+    .await;
+    // What `kubectl scale sparkcluster scaled --replicas 3` writes through the scale
+    // subresource: spec.workers.replicas.
+    let client = client::client(Some(&double.url()), None).await.unwrap();
+    for n in [3, 1, 0] {
+        cluster_api(client.clone())
+            .patch(
+                "scaled",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"workers": {"replicas": n}}})),
+            )
+            .await
+            .unwrap();
+        wait_object(&double, &sts_path("scaled-worker"), |s| {
+            s["spec"]["replicas"] == n
+        })
+        .await;
+        let c = wait_cluster(&double, "scaled", "desired workers", |c| {
+            c["status"]["desiredWorkers"] == n
+                && c["status"]["observedGeneration"] == c["metadata"]["generation"]
+        })
+        .await;
+        assert_eq!(c["spec"]["workers"]["replicas"], n);
+    }
+    // Outside minReplicas..maxReplicas: refused naming the field; the workers stay as they
+    // were until the request fits again.
+    cluster_api(client.clone())
+        .patch(
+            "scaled",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"workers": {"replicas": 5, "maxReplicas": 4}}})),
+        )
+        .await
+        .unwrap();
+    let c = wait_cluster(&double, "scaled", "Valid=False", |c| {
+        cluster_condition(c, "Valid").is_some_and(|x| x.0 == "False")
+    })
+    .await;
+    let (_, message) = cluster_condition(&c, "Valid").unwrap();
+    assert!(message.contains("spec.workers.replicas"), "{message}");
+    assert_eq!(
+        double.object(&sts_path("scaled-worker")).unwrap()["spec"]["replicas"],
+        0
+    );
+    cluster_api(client)
+        .patch(
+            "scaled",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"workers": {"replicas": 4}}})),
+        )
+        .await
+        .unwrap();
+    wait_object(&double, &sts_path("scaled-worker"), |s| {
+        s["spec"]["replicas"] == 4
+    })
+    .await;
+    wait_cluster(&double, "scaled", "Valid=True", |c| {
+        cluster_condition(c, "Valid").is_some_and(|x| x.0 == "True")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_cluster_is_refused_naming_the_field_and_others_still_run() {
+    let double = KubeDouble::start().unwrap();
+    let op = Operator::start(&double, fast()).await;
+    create_cluster(&double, "bad", json!({"workers": {"memory": "lots"}})).await;
+    create_cluster(
+        &double,
+        "small",
+        json!({"workers": {"resources": {"limits": {"cpu": "500m", "memory": "2Gi"}}}}),
+    )
+    .await;
+    // A cluster whose StatefulSet the API keeps refusing (a broken cluster, not a bad
+    // manifest).
+    double.inject(Fault {
+        method: Some("PATCH".into()),
+        path_contains: "/statefulsets/broken-worker".into(),
+        code: Some(500),
+        delay: Duration::ZERO,
+        times: 1_000_000,
+    });
+    create_cluster(&double, "broken", json!({})).await;
+    create_cluster(&double, "good", json!({})).await;
+    for (name, field) in [
+        ("bad", "spec.workers.memory"),
+        ("small", "spec.workers.resources.limits.cpu"),
+    ] {
+        let c = wait_cluster(&double, name, "Valid=False", |c| {
+            cluster_condition(c, "Valid").is_some_and(|x| x.0 == "False")
+        })
+        .await;
+        let (_, message) = cluster_condition(&c, "Valid").unwrap();
+        assert!(message.contains(field), "{name}: {message}");
+        assert_eq!(c["status"]["state"], "Invalid");
+        assert!(double
+            .object(&sts_path(&format!("{name}-worker")))
+            .is_none());
+    }
+    let (_, message) =
+        cluster_condition(&double.object(&cluster_path("bad")).unwrap(), "Valid").unwrap();
+    assert!(message.contains("\"lots\""), "{message}");
+    wait_object(&double, &sts_path("good-worker"), |s| s.is_object()).await;
+    wait_cluster(&double, "good", "a status", |c| {
+        c["status"]["masterUrl"].is_string()
+    })
+    .await;
+    // The broken one is retried, its failures counted under its name.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = op.metrics.encode();
+        if text.contains("kind=\"SparkCluster\",namespace=\"jobs\",name=\"broken\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(double.object(&sts_path("broken-worker")).is_none());
+    op.stop().await;
 }

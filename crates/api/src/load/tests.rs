@@ -616,6 +616,9 @@ fn crds_generate_with_kubeflow_printer_columns() {
             vec![
                 ("Version", "string", ".spec.sparkVersion"),
                 ("Workers", "integer", ".status.aliveWorkers"),
+                ("Ready", "integer", ".status.readyWorkers"),
+                ("Desired", "integer", ".spec.workers.replicas"),
+                ("Master", "string", ".status.masterUrl"),
                 ("State", "string", ".status.state"),
                 ("Age", "date", ".metadata.creationTimestamp"),
             ],

@@ -8,6 +8,7 @@
 //! submission's objects runs on a separate pool, so a burst of new applications never
 //! delays status updates of running ones.
 
+pub mod cluster;
 mod events;
 mod fresh;
 mod index;
@@ -214,9 +215,49 @@ fn spawn_namespace(
         },
         (),
     )
-    .graceful_shutdown_on(stop);
+    .graceful_shutdown_on(stop.clone());
+    // SparkClusters, woken also by their Deployments and StatefulSets (only those the
+    // operator labels as a cluster's).
+    let cluster_ctx = Arc::new(cluster::ClusterContext {
+        client: client.clone(),
+        metrics: common.metrics.clone(),
+        spark_conf: config.spark_conf.clone(),
+        secrets: Mutex::new(HashSet::new()),
+    });
+    let owned = || {
+        watcher::Config::default().labels(&format!(
+            "{},{}={}",
+            sparkplane_cluster_objects::labels::CLUSTER,
+            sparkplane_cluster_objects::labels::MANAGED_BY,
+            sparkplane_cluster_objects::labels::MANAGER
+        ))
+    };
+    let (deployments, stateful_sets): (
+        Api<k8s_openapi::api::apps::v1::Deployment>,
+        Api<k8s_openapi::api::apps::v1::StatefulSet>,
+    ) = match &ns {
+        Some(n) => (
+            Api::namespaced(client.clone(), n),
+            Api::namespaced(client.clone(), n),
+        ),
+        None => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let cluster_controller = Controller::new_with(
+        api_of(&cluster::cluster_resource()),
+        watcher::Config::default(),
+        cluster::cluster_resource(),
+    )
+    .owns(deployments, owned())
+    .owns(stateful_sets, owned())
+    .graceful_shutdown_on(stop.clone());
     let ready = common.ready.clone();
     vec![
+        tokio::spawn(async move {
+            cluster_controller
+                .run(cluster::reconcile, cluster::error_policy, cluster_ctx)
+                .for_each(|_| async {})
+                .await;
+        }),
         tokio::spawn(async move {
             sched_controller
                 .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
