@@ -23,6 +23,7 @@ fn sparkplane(dir: &Path) -> Command {
         .env_remove("HADOOP_CONF_DIR")
         .env_remove("SPARK_LOCAL_DIRS")
         .env_remove("SPARK_HOME")
+        .env_remove("HADOOP_USER_NAME")
         .env("SPARK_CONF_DIR", dir.join("no-conf-dir"))
         .env("SPARK_USER", "tester")
         .env("KUBECONFIG", dir.join("no-kubeconfig"));
@@ -87,9 +88,7 @@ fn every_case_validates_against_the_kubernetes_schemas() {
             if let Some(d) = &case.conf_dir {
                 c.env("SPARK_CONF_DIR", d);
             }
-            for (k, v) in &case.env {
-                c.env(k, v);
-            }
+            case.apply_env(&mut c);
             let o = c.output().unwrap();
             assert!(
                 o.status.success(),
