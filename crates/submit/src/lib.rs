@@ -23,6 +23,7 @@ pub mod pod_security;
 pub mod properties;
 pub mod request;
 pub mod scala_order;
+pub mod user;
 pub mod version;
 
 pub use command_line::{resolve, ResolvedSubmit, SubmitArgs, SubmitterEnv};
@@ -32,3 +33,4 @@ pub use error::SubmitError;
 pub use ids::SubmissionIds;
 pub use pod_security::PodSecurity;
 pub use request::{ConfFile, DriverRequest, MainResource};
+pub use user::SubmitterUser;
