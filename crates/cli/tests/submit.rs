@@ -188,6 +188,11 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
         ),
         (submit_args(m, &["--keytab", "k.keytab", JAR]), "--keytab"),
         (
+            submit_args(m, &["--proxy-user", "a/b/c@R", JAR]),
+            "--proxy-user: expected a user name",
+        ),
+        (submit_args(m, &["--proxy-user", "", JAR]), "--proxy-user"),
+        (
             submit_args(m, &["--conf", "spark.kerberos.principal=a@B", JAR]),
             "spark.kerberos.principal",
         ),
@@ -328,6 +333,17 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
         .unwrap();
     assert!(
         !o.status.success() && stderr(&o).starts_with("error: HADOOP_CONF_DIR"),
+        "{}",
+        stderr(&o)
+    );
+    // So would a HADOOP_USER_NAME Hadoop cannot read, whatever SPARK_USER says.
+    let o = sparkplane(dir.path())
+        .env("HADOOP_USER_NAME", "a/b/c@R")
+        .args(submit_args(m, &["--dry-run", JAR]))
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && stderr(&o).starts_with("error: HADOOP_USER_NAME"),
         "{}",
         stderr(&o)
     );
