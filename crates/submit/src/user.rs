@@ -122,10 +122,18 @@ mod tests {
         }
     }
 
+    /// SPARK_USER, HADOOP_USER_NAME, proxy user; the driver's user up to 4.2, and from 4.3.
+    type Row = (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+        &'static str,
+    );
+
     #[test]
     fn which_setting_wins_on_which_version() {
-        // (SPARK_USER, HADOOP_USER_NAME, proxy user, up to 4.2, from 4.3)
-        let table: &[(Option<&str>, Option<&str>, Option<&str>, &str, &str)] = &[
+        let table: &[Row] = &[
             (None, None, None, "login", "login"),
             (Some("bob"), None, None, "bob", "bob"),
             (Some(""), None, None, "", ""),
