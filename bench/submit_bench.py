@@ -51,7 +51,11 @@ def main():
             env.update(LC_ALL="C.UTF-8", LANG="C.UTF-8", SPARK_USER="bench", KUBECONFIG=str(tmp / "none"),
                        SPARK_CONF_DIR=str(case / "conf") if (case / "conf").is_dir() else str(empty))
             if (case / "env").exists():
-                env.update(dict(l.split("=", 1) for l in (case / "env").read_text().splitlines() if "=" in l))
+                for l in (case / "env").read_text().splitlines():
+                    if l.startswith("-u "):
+                        env.pop(l[3:], None)
+                    elif "=" in l:
+                        env.update([l.split("=", 1)])
             w, c, _ = timed([f"{args.spark_home}/bin/spark-submit", *common, *case_args], case, env)
             ss_wall.append(w); ss_cpu.append(c)
             pw, pc = [], []

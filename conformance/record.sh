@@ -2,6 +2,7 @@
 # Records what the real spark-submit creates for every conformance case.
 #
 #   conformance/record.sh [--out DIR] [VERSION ...]
+#   RECORD_CASES="58-a 59-b" conformance/record.sh ...   # only these cases (others kept)
 #
 # For each Spark version (default: every line in conformance/versions) and each case in
 # conformance/cases, runs that version's own spark-submit (installed from PyPI with
@@ -27,11 +28,21 @@ if [[ "${1:-}" == "--one" ]]; then
   mkdir -p "$tmp/conf"
   conf=$tmp/conf
   [[ -d "$dir/conf" ]] && conf=$dir/conf
-  extra_env=()
-  [[ -f "$dir/env" ]] && mapfile -t extra_env < "$dir/env"
+  # The case's env file: `KEY=VALUE` lines set (or override) a variable, `-u KEY` lines unset
+  # one (applied last, by a second `env`, so they also remove the defaults below).
+  extra_env=() unset_env=()
+  if [[ -f "$dir/env" ]]; then
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      case $line in
+        "-u "*) unset_env+=(-u "${line#-u }") ;;
+        *=*) extra_env+=("$line") ;;
+      esac
+    done < "$dir/env"
+  fi
   if ! (cd "$dir" && env -u HADOOP_CONF_DIR -u SPARK_LOCAL_DIRS -u SPARK_CONF_DIR -u SPARK_HOME \
+        -u HADOOP_USER_NAME \
         LC_ALL=C.UTF-8 LANG=C.UTF-8 SPARK_USER=conformance SPARK_CONF_DIR="$conf" KUBECONFIG="$tmp/no-kubeconfig" \
-        "${extra_env[@]}" "$spark_home/bin/spark-submit" "${common[@]}" "${args[@]}") \
+        "${extra_env[@]}" env "${unset_env[@]}" "$spark_home/bin/spark-submit" "${common[@]}" "${args[@]}") \
         > "$tmp/log" 2>&1; then
     echo "spark-submit $v failed on case $case:" >&2
     tail -20 "$tmp/log" >&2
@@ -54,9 +65,14 @@ for v in "${versions[@]}"; do
   # Installs when missing (a no-op otherwise); sparkplane itself says where the release lives.
   "$bin/sparkplane" spark install "$v" >&2
   spark_home=$("$bin/sparkplane" spark home "$v")
-  rm -rf "${out:?}/$v"
+  # A full recording replaces the version's directory; RECORD_CASES replaces only its cases.
+  [[ -z "${RECORD_CASES:-}" ]] && rm -rf "${out:?}/$v"
   for c in "$root"/conformance/cases/*/; do
-    jobs+=("$v $(basename "$c") $out $spark_home")
+    c=$(basename "$c")
+    if [[ -n "${RECORD_CASES:-}" ]]; then
+      [[ " $RECORD_CASES " == *" $c "* ]] || continue
+    fi
+    jobs+=("$v $c $out $spark_home")
   done
 done
 # Two at a time: each spark-submit is a JVM that keeps a core busy for a few seconds.

@@ -57,12 +57,11 @@ fn run_case(case: &sparkplane_conformance::Case, version: &str) -> serde_json::V
         .env_remove("HADOOP_CONF_DIR")
         .env_remove("SPARK_LOCAL_DIRS")
         .env_remove("SPARK_HOME")
+        .env_remove("HADOOP_USER_NAME")
         .env("SPARK_USER", "conformance")
         .env("SPARK_CONF_DIR", &conf_dir)
         .env("KUBECONFIG", empty.path().join("no-kubeconfig"));
-    for (k, v) in &case.env {
-        cmd.env(k, v);
-    }
+    case.apply_env(&mut cmd);
     let out = cmd.output().expect("sparkplane runs");
     assert!(
         out.status.success(),

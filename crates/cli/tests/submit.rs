@@ -23,6 +23,7 @@ fn sparkplane(dir: &Path) -> Command {
         .env_remove("HADOOP_CONF_DIR")
         .env_remove("SPARK_LOCAL_DIRS")
         .env_remove("SPARK_HOME")
+        .env_remove("HADOOP_USER_NAME")
         .env("SPARK_CONF_DIR", dir.join("no-conf-dir"))
         .env("SPARK_USER", "tester")
         .env("KUBECONFIG", dir.join("no-kubeconfig"));
@@ -87,9 +88,7 @@ fn every_case_validates_against_the_kubernetes_schemas() {
             if let Some(d) = &case.conf_dir {
                 c.env("SPARK_CONF_DIR", d);
             }
-            for (k, v) in &case.env {
-                c.env(k, v);
-            }
+            case.apply_env(&mut c);
             let o = c.output().unwrap();
             assert!(
                 o.status.success(),
@@ -188,6 +187,11 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
             "--py-files",
         ),
         (submit_args(m, &["--keytab", "k.keytab", JAR]), "--keytab"),
+        (
+            submit_args(m, &["--proxy-user", "a/b/c@R", JAR]),
+            "--proxy-user: expected a user name",
+        ),
+        (submit_args(m, &["--proxy-user", "", JAR]), "--proxy-user"),
         (
             submit_args(m, &["--conf", "spark.kerberos.principal=a@B", JAR]),
             "spark.kerberos.principal",
@@ -329,6 +333,17 @@ fn bad_command_lines_and_unsupported_settings_fail_with_one_line() {
         .unwrap();
     assert!(
         !o.status.success() && stderr(&o).starts_with("error: HADOOP_CONF_DIR"),
+        "{}",
+        stderr(&o)
+    );
+    // So would a HADOOP_USER_NAME Hadoop cannot read, whatever SPARK_USER says.
+    let o = sparkplane(dir.path())
+        .env("HADOOP_USER_NAME", "a/b/c@R")
+        .args(submit_args(m, &["--dry-run", JAR]))
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && stderr(&o).starts_with("error: HADOOP_USER_NAME"),
         "{}",
         stderr(&o)
     );

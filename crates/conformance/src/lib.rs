@@ -1,8 +1,9 @@
 //! The submission conformance corpus (`conformance/` at the repository root).
 //!
 //! Each case is a directory holding `args` (spark-submit's command line after
-//! `--master`/`--deploy-mode`, one argument per line), optionally `env` (`KEY=VALUE` lines for
-//! the submitter's environment) and `conf/` (the submitter's `SPARK_CONF_DIR`), and any files
+//! `--master`/`--deploy-mode`, one argument per line), optionally `env` (the submitter's
+//! environment: `KEY=VALUE` lines set a variable, `-u KEY` lines unset one, defaults included)
+//! and `conf/` (the submitter's `SPARK_CONF_DIR`), and any files
 //! the arguments name by relative path. `conformance/record.sh` runs the real `spark-submit`
 //! of each Spark version on every case against the Kubernetes API double and stores the
 //! normalised requests in `conformance/expected/<version>/<case>.json`; the conformance test
@@ -28,8 +29,8 @@ pub struct Case {
     pub dir: PathBuf,
     /// Arguments after `--master ... --deploy-mode cluster`.
     pub args: Vec<String>,
-    /// Extra environment for the submitter.
-    pub env: Vec<(String, String)>,
+    /// Extra environment for the submitter: a value to set, or `None` to unset the variable.
+    pub env: Vec<(String, Option<String>)>,
     /// The submitter's `SPARK_CONF_DIR`, when the case has one.
     pub conf_dir: Option<PathBuf>,
 }
@@ -57,11 +58,7 @@ pub fn cases() -> anyhow::Result<Vec<Case>> {
             .filter(|l| !l.is_empty())
             .collect();
         let env = match std::fs::read_to_string(dir.join("env")) {
-            Ok(text) => text
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            Ok(text) => text.lines().filter_map(env_line).collect(),
             Err(_) => vec![],
         };
         let conf_dir = Some(dir.join("conf")).filter(|d| d.is_dir());
@@ -75,6 +72,29 @@ pub fn cases() -> anyhow::Result<Vec<Case>> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// One line of a case's `env` file: `KEY=VALUE` sets, `-u KEY` unsets; anything else is
+/// ignored (as `conformance/record.sh` ignores it).
+fn env_line(line: &str) -> Option<(String, Option<String>)> {
+    if let Some(key) = line.strip_prefix("-u ") {
+        return Some((key.to_string(), None));
+    }
+    let (k, v) = line.split_once('=')?;
+    Some((k.to_string(), Some(v.to_string())))
+}
+
+impl Case {
+    /// Applies the case's environment to `cmd`, after the defaults it was given (which a case
+    /// may override or unset).
+    pub fn apply_env(&self, cmd: &mut std::process::Command) {
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+    }
 }
 
 /// The expected output of `case` for Spark `version`, when recorded.
@@ -294,6 +314,17 @@ mod tests {
             &json!({"a": "1", "b": "2", "spark.app.submitTime": "<TIME>",
                                    "spark.driver.host": "pi-<ID1>-driver-svc"})
         );
+    }
+
+    #[test]
+    fn env_lines_set_or_unset() {
+        assert_eq!(env_line("A=b=c"), Some(("A".into(), Some("b=c".into()))));
+        assert_eq!(
+            env_line("SPARK_USER="),
+            Some(("SPARK_USER".into(), Some(String::new())))
+        );
+        assert_eq!(env_line("-u SPARK_USER"), Some(("SPARK_USER".into(), None)));
+        assert_eq!(env_line("# no"), None);
     }
 
     #[test]

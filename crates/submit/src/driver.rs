@@ -384,7 +384,7 @@ mod tests {
             resource,
             app_args: vec![],
             proxy_user: None,
-            spark_user: "u".into(),
+            submitter: crate::user::SubmitterUser::with_spark_user("u"),
             version: SparkVersion::new(version.0, version.1, 0),
             ids: crate::ids::SubmissionIds::derived("t", 0),
             env_local_dirs: None,

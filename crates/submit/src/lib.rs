@@ -22,6 +22,7 @@ pub mod pod_security;
 pub mod properties;
 pub mod request;
 pub mod scala_order;
+pub mod user;
 pub mod version;
 
 pub use command_line::{resolve, ResolvedSubmit, SubmitArgs, SubmitterEnv};
@@ -31,3 +32,4 @@ pub use error::SubmitError;
 pub use ids::SubmissionIds;
 pub use pod_security::PodSecurity;
 pub use request::{ConfFile, DriverRequest, MainResource};
+pub use user::SubmitterUser;

@@ -5,6 +5,7 @@ use sparkplane_api::version::SparkVersion;
 use crate::conf::SparkConf;
 use crate::ids::SubmissionIds;
 use crate::pod_security::PodSecurity;
+use crate::user::SubmitterUser;
 
 /// The application's main resource, as `KubernetesClientApplication` receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +54,9 @@ pub struct DriverRequest {
     pub app_args: Vec<String>,
     /// `--proxy-user`.
     pub proxy_user: Option<String>,
-    /// The submitting user (`SPARK_USER`, else the login name).
-    pub spark_user: String,
+    /// Who submits: what decides the driver's `SPARK_USER` besides the proxy user
+    /// ([`crate::user`]).
+    pub submitter: SubmitterUser,
     /// Which Spark's behaviour to reproduce.
     pub version: SparkVersion,
     /// The random parts, drawn or derived.

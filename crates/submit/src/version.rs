@@ -18,7 +18,8 @@ pub struct Behaviour {
     pub spark_connect_port: bool,
     /// The Service's Spark Connect port declares `appProtocol: grpc`.
     pub connect_app_protocol: bool,
-    /// `SPARK_USER` is the proxy user when there is one (before: the submitting user).
+    /// `SPARK_USER` is the proxy user, as given, when there is one (before: the submitter's
+    /// `SPARK_USER` first, and the proxy user's Hadoop short name; see [`crate::user`]).
     pub spark_user_is_proxy_user: bool,
     /// hostPath volumes read `options.type`, and PVCs `label.*`/`annotation.*`.
     pub volume_type_and_labels: bool,

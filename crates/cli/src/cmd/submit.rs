@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sparkplane_api::version::{SparkVersion, DEFAULT_VERSION};
 use sparkplane_submit::{
     build_driver, resolve, ConfFile, DriverObjects, DriverRequest, SubmissionIds, SubmitArgs,
-    SubmitError, SubmitterEnv,
+    SubmitError, SubmitterEnv, SubmitterUser,
 };
 
 use crate::cli::{ObjectFormat, SubmitArgs as Cli};
@@ -113,17 +113,20 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The submitting user, as Spark's `Utils.getCurrentUserName` finds it.
-fn current_user() -> String {
-    env("SPARK_USER")
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-        })
-        .or_else(|| env("USER"))
-        .unwrap_or_else(|| "spark".into())
+/// What the environment says about the submitting user: `SPARK_USER` and
+/// `HADOOP_USER_NAME` as they are (set to the empty string included), and the login name
+/// Hadoop's login module reads (the process's user, by uid).
+fn submitter_user() -> SubmitterUser {
+    SubmitterUser {
+        spark_user: std::env::var("SPARK_USER").ok(),
+        hadoop_user_name: std::env::var("HADOOP_USER_NAME").ok(),
+        login_name: nix::unistd::User::from_uid(nix::unistd::getuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "spark".into()),
+    }
 }
 
 fn conf_dir() -> Option<PathBuf> {
@@ -281,7 +284,7 @@ fn prepare(cli: &Cli) -> Result<(DriverObjects, bool, String, DriverRequest), St
         resource: resolved.resource,
         app_args: resolved.app_args,
         proxy_user: resolved.proxy_user,
-        spark_user: current_user(),
+        submitter: submitter_user(),
         version,
         ids,
         env_local_dirs: env("SPARK_LOCAL_DIRS"),

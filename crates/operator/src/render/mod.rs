@@ -28,6 +28,7 @@ use serde_json::Value;
 use sparkplane_api::{SparkApplication, SparkConfPolicy, SparkVersion};
 use sparkplane_submit::{
     build_driver, resolve, DriverObjects, DriverRequest, PodSecurity, SubmissionIds, SubmitterEnv,
+    SubmitterUser,
 };
 
 pub use pod_security::PodSecurityOptions;
@@ -258,7 +259,7 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
         resource: resolved.resource,
         app_args: resolved.app_args,
         proxy_user: resolved.proxy_user,
-        spark_user: options.spark_user.clone(),
+        submitter: SubmitterUser::with_spark_user(options.spark_user.clone()),
         version,
         ids: SubmissionIds::derived(&options.submission_id, options.now_millis),
         env_local_dirs: None,

@@ -102,10 +102,11 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
             ..Default::default()
         });
     }
-    let user = match (&ctx.req.proxy_user, ctx.behaviour.spark_user_is_proxy_user) {
-        (Some(proxy), true) => proxy.clone(),
-        _ => ctx.req.spark_user.clone(),
-    };
+    let user = crate::user::driver_spark_user(
+        &ctx.req.submitter,
+        ctx.req.proxy_user.as_deref(),
+        &ctx.behaviour,
+    )?;
     p.add_env("SPARK_USER", &user);
     p.add_env("SPARK_APPLICATION_ID", &ctx.req.ids.app_id);
     for (k, v) in ctx.prefixed("spark.kubernetes.driverEnv.") {

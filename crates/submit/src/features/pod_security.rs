@@ -154,7 +154,7 @@ mod tests {
             resource: MainResource::Python("local:///a.py".into()),
             app_args: vec![],
             proxy_user: None,
-            spark_user: "u".into(),
+            submitter: crate::user::SubmitterUser::with_spark_user("u"),
             version: SparkVersion::new(4, 0, 0),
             ids: crate::ids::SubmissionIds::derived("t", 0),
             env_local_dirs: None,
