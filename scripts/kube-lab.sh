@@ -545,7 +545,11 @@ cmd_fingerprint() {
   echo "# netns"
   ip netns list 2>/dev/null | sort
   echo "# iptables"
-  iptables-save | grep -v '^#' | sed -E 's/ \[[0-9]+:[0-9]+\]$//' | sort
+  # Rules and user chains only: on a fresh host no table is loaded and iptables-save prints
+  # nothing, while after `up` and `down` the tables stay loaded with their built-in chains
+  # empty (a table cannot be unloaded); neither is something `up` left behind.
+  iptables-save | sed -nE '/^-A /p; /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) /d; /^:/p' |
+    sed -E 's/ \[[0-9]+:[0-9]+\]$//' | sort
 }
 
 cmd_status() {
