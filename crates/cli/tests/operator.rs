@@ -526,3 +526,53 @@ fn a_standby_replica_is_ready() {
         .expect("the lease");
     assert_eq!(lease["spec"]["holderIdentity"], "one", "{lease}");
 }
+
+/// A leader that cannot renew its lease (the API server away longer than the renew
+/// deadline) exits with an error, so the kubelet restarts it as a fresh candidate. It used to
+/// stop its controllers and stay up, idle and ready, until killed: found on the real test
+/// cluster when the API server restarted under a running application.
+#[test]
+fn a_leader_that_cannot_renew_its_lease_exits() {
+    let double = KubeDouble::start().unwrap();
+    let port = free_port();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut op = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_sparkplane"))
+            .args(["operator", "--kube-api", &double.url(), "--namespace", NS])
+            .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
+            .args(["--leader-election-lease", "jobs/sparkplane-leader"])
+            .env("KUBECONFIG", "/nonexistent")
+            .env("POD_NAME", "one")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_text(log.path(), "leading");
+    double.inject(sparkplane_kube_double::Fault {
+        method: None,
+        path_contains: "/leases/".into(),
+        code: Some(503),
+        delay: Duration::ZERO,
+        times: u32::MAX,
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = op.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the operator is still up {:?} after its lease renewals started failing",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: lost the leader lease jobs/sparkplane-leader"),
+        "{stderr}"
+    );
+}

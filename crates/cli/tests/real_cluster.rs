@@ -1140,7 +1140,15 @@ fn the_operator_restarted_mid_burst_creates_no_duplicate_driver() {
                         .as_str()
                         .is_some_and(|n| n.starts_with("burst-"))
                 })
+                // The state is SUBMITTED from the moment the submission id is recorded, before
+                // the driver pod is created; the Submitted condition says it was.
                 .filter(|a| a["status"]["applicationState"]["state"] == "SUBMITTED")
+                .filter(|a| {
+                    a["status"]["conditions"].as_array().is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| c["type"] == "Submitted" && c["status"] == "True")
+                    })
+                })
                 .count();
             (submitted == n).then_some(())
         },

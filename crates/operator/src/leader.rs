@@ -15,6 +15,10 @@ use crate::error::OperatorError;
 pub const LEASE_SECONDS: i32 = 15;
 /// How often the leader renews.
 const RENEW_EVERY: Duration = Duration::from_secs(5);
+/// How long the leader keeps trying to renew before it gives up: shorter than the lease, so
+/// that it has stopped before another replica may take the lease over (client-go's
+/// `RenewDeadline`, 10 s against a 15 s lease, likewise).
+pub const RENEW_DEADLINE: Duration = Duration::from_secs(10);
 /// How often a candidate tries.
 const RETRY_EVERY: Duration = Duration::from_secs(2);
 
@@ -97,19 +101,29 @@ pub async fn acquire(
     }
 }
 
-/// Renews the lease; resolves when it is lost (taken by another, or not renewed in time).
+/// Renews the lease; resolves when it is lost: taken by another, or not renewed within
+/// [`RENEW_DEADLINE`] (the API server unreachable). After a failed renewal it retries at the
+/// candidates' pace.
 pub async fn keep(client: Client, namespace: String, name: String, identity: String) {
     let api: Api<Lease> = Api::namespaced(client, &namespace);
     let mut last_renewal = tokio::time::Instant::now();
+    let mut pause = RENEW_EVERY;
     loop {
-        tokio::time::sleep(RENEW_EVERY).await;
-        match try_take(&api, &name, &identity).await {
-            Ok(true) => last_renewal = tokio::time::Instant::now(),
-            Ok(false) => return,
-            Err(e) => tracing::warn!(error = %e, "cannot renew the leader lease"),
+        tokio::time::sleep(pause).await;
+        let attempt = tokio::time::timeout(RETRY_EVERY, try_take(&api, &name, &identity));
+        match attempt.await {
+            Ok(Ok(true)) => {
+                last_renewal = tokio::time::Instant::now();
+                pause = RENEW_EVERY;
+                continue;
+            }
+            Ok(Ok(false)) => return,
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot renew the leader lease"),
+            Err(_) => tracing::warn!("renewing the leader lease timed out"),
         }
-        if last_renewal.elapsed() > Duration::from_secs(LEASE_SECONDS as u64) {
+        if last_renewal.elapsed() >= RENEW_DEADLINE {
             return;
         }
+        pause = RETRY_EVERY;
     }
 }

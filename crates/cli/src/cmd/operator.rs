@@ -83,15 +83,29 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<u8> {
             return Ok(0);
         }
         tracing::info!(lease = %lease, %identity, "leading");
-        let lost = leader::keep(client.clone(), ns.to_string(), name.to_string(), identity);
-        let stop = async move {
-            tokio::select! {
-                _ = shutdown => {}
-                _ = lost => tracing::error!("lost the leader lease; stopping"),
+        let keep = leader::keep(client.clone(), ns.to_string(), name.to_string(), identity);
+        let lost = Arc::new(AtomicBool::new(false));
+        let stop = {
+            let lost = lost.clone();
+            async move {
+                tokio::select! {
+                    _ = shutdown => {}
+                    _ = keep => {
+                        tracing::error!("lost the leader lease; stopping");
+                        lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
             }
-        }
-        .shared();
+            .shared()
+        };
         controller::run(client, config, metrics, ready, stop).await;
+        // A replica that lost the lease exits rather than wait as a candidate: its caches
+        // and work queues may be stale by now (the API server may have been away), and the
+        // restart the kubelet gives it starts it afresh. Found on the real test cluster: an
+        // API server restart longer than the lease left the operator alive and idle.
+        if lost.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("lost the leader lease {lease}; exiting so that a fresh start competes for it again");
+        }
     } else {
         controller::run(client, config, metrics, ready, shutdown).await;
     }
