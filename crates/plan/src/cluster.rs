@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sparkplane_api::cluster::{RecoveryMode, SparkCluster};
+use sparkplane_api::cluster::{RecoveryMode, SparkCluster, SparkClusterSpec};
 use sparkplane_api::SparkVersion;
 
 use crate::conf::{layer, render_properties, SparkConf};
@@ -142,20 +142,63 @@ fn conf_of(pairs: &[(&str, &str)]) -> SparkConf {
         .collect()
 }
 
+/// What every process of the cluster shares, derived once from the inputs.
+struct Shared<'a> {
+    spec: &'a SparkClusterSpec,
+    layout: &'a ClusterLayout,
+    host: &'a str,
+    authenticate: bool,
+    spark_class: PathBuf,
+    base_env: BTreeMap<String, String>,
+    secret_env: Vec<String>,
+    /// The conf every daemon gets on top of its own sparkConf.
+    common: SparkConf,
+}
+
 /// Plans the processes of a local cluster. Pure: the same inputs give the same plan.
 pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
+    let sh = shared(inputs);
+    let spec = sh.spec;
+    let master_url = format!("spark://{}:{}", sh.host, inputs.ports.master_rpc);
+    let master_ui_url = format!("http://{}:{}", sh.host, inputs.ports.master_ui);
+    let master = master_process(inputs, &sh);
+    let worker_template = worker_template(&sh, &master_url);
+    let mut app_own = app_own_conf(sh.authenticate);
+    let history = history_server(inputs, &sh, &mut app_own);
+    let (history, history_ui_url) = history.unzip();
+    let app_defaults = layer([&spec.spark_conf, &app_own]);
+
+    let clamp = |v: i32| u32::try_from(v).unwrap_or(0);
+    ClusterPlan {
+        master,
+        history,
+        master_url,
+        master_ui_url,
+        history_ui_url,
+        app_defaults,
+        authenticate: sh.authenticate,
+        initial_workers: clamp(spec.workers.replicas),
+        min_workers: spec.workers.min_replicas.map(clamp).unwrap_or(0),
+        max_workers: spec.workers.max_replicas.map(clamp),
+        decommission_timeout_seconds: u64::try_from(
+            spec.workers
+                .decommission_timeout_seconds
+                .unwrap_or(DEFAULT_DECOMMISSION_TIMEOUT_SECONDS),
+        )
+        .unwrap_or(0),
+        worker_template,
+    }
+}
+
+/// The environment, secret variables and conf every daemon shares.
+fn shared<'a>(inputs: &ClusterInputs<'a>) -> Shared<'a> {
     let spec = &inputs.cluster.spec;
     let layout = inputs.layout;
-    let host = inputs.host;
     let authenticate = spec
         .security
         .as_ref()
         .map(|s| s.authenticate)
         .unwrap_or(true);
-    let master_url = format!("spark://{host}:{}", inputs.ports.master_rpc);
-    let master_ui_url = format!("http://{host}:{}", inputs.ports.master_ui);
-    let spark_class = inputs.spark_home.join("bin").join("spark-class");
-
     let mut base_env = BTreeMap::new();
     base_env.insert(
         "SPARK_HOME".to_string(),
@@ -165,7 +208,7 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
         "SPARK_CONF_DIR".to_string(),
         layout.conf_dir().display().to_string(),
     );
-    base_env.insert("SPARK_LOCAL_IP".to_string(), host.to_string());
+    base_env.insert("SPARK_LOCAL_IP".to_string(), inputs.host.to_string());
     base_env.insert(
         CLUSTER_MARKER_ENV.to_string(),
         inputs.cluster_id.to_string(),
@@ -178,15 +221,26 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
     } else {
         Vec::new()
     };
-
     // Every daemon: fail instead of drifting to the next port, so the ports sparkplane reports
     // are the ports in use and a taken port is an error, not a surprise.
     let mut common = conf_of(&[("spark.port.maxRetries", "0")]);
     if authenticate {
         common.insert("spark.authenticate".into(), "true".into());
     }
+    Shared {
+        spec,
+        layout,
+        host: inputs.host,
+        authenticate,
+        spark_class: inputs.spark_home.join("bin").join("spark-class"),
+        base_env,
+        secret_env,
+        common,
+    }
+}
 
-    // Master.
+/// The master's own conf: no REST submission server, and recovery when asked for.
+fn master_own_conf(spec: &SparkClusterSpec, layout: &ClusterLayout) -> SparkConf {
     let mut master_own = conf_of(&[("spark.master.rest.enabled", "false")]);
     if let Some(rec) = &spec.recovery {
         let dir = rec
@@ -205,13 +259,20 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             }
         }
     }
+    master_own
+}
+
+/// The master process.
+fn master_process(inputs: &ClusterInputs<'_>, sh: &Shared<'_>) -> ProcessSpec {
+    let spec = sh.spec;
+    let master_own = master_own_conf(spec, sh.layout);
     let master_conf = layer([
         &spec.spark_conf,
         &spec.master.spark_conf,
-        &common,
+        &sh.common,
         &master_own,
     ]);
-    let mut master_env = base_env.clone();
+    let mut master_env = sh.base_env.clone();
     master_env.insert(
         "SPARK_DAEMON_MEMORY".into(),
         spec.master
@@ -219,14 +280,14 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             .clone()
             .unwrap_or_else(|| DEFAULT_MASTER_MEMORY.to_string()),
     );
-    let master_props = layout.properties_file(Role::Master);
-    let master = ProcessSpec {
+    let master_props = sh.layout.properties_file(Role::Master);
+    ProcessSpec {
         role: Role::Master,
-        program: spark_class.clone(),
+        program: sh.spark_class.clone(),
         args: vec![
             "org.apache.spark.deploy.master.Master".into(),
             "--host".into(),
-            host.to_string(),
+            sh.host.to_string(),
             "--port".into(),
             inputs.ports.master_rpc.to_string(),
             "--webui-port".into(),
@@ -235,21 +296,24 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             master_props.display().to_string(),
         ],
         env: master_env,
-        secret_env: secret_env.clone(),
-        log: layout.log_file(Role::Master),
+        secret_env: sh.secret_env.clone(),
+        log: sh.layout.log_file(Role::Master),
         properties: Some((master_props, render_properties(&master_conf))),
-    };
+    }
+}
 
-    // Workers: decommissioning is what makes scale-down graceful (SIGPWR → the master stops
-    // placing work there and drivers migrate blocks off its executors).
+/// What every worker shares. Decommissioning is what makes scale-down graceful (SIGPWR →
+/// the master stops placing work there and drivers migrate blocks off its executors).
+fn worker_template(sh: &Shared<'_>, master_url: &str) -> WorkerTemplate {
+    let spec = sh.spec;
     let worker_own = conf_of(&[("spark.decommission.enabled", "true")]);
     let worker_conf = layer([
         &spec.spark_conf,
         &spec.workers.spark_conf,
-        &common,
+        &sh.common,
         &worker_own,
     ]);
-    let mut worker_env = base_env.clone();
+    let mut worker_env = sh.base_env.clone();
     worker_env.insert(
         "SPARK_DAEMON_MEMORY".into(),
         spec.workers
@@ -257,20 +321,21 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
             .clone()
             .unwrap_or_else(|| DEFAULT_WORKER_DAEMON_MEMORY.to_string()),
     );
-    let worker_template = WorkerTemplate {
-        program: spark_class.clone(),
+    WorkerTemplate {
+        program: sh.spark_class.clone(),
         env: worker_env,
-        secret_env: secret_env.clone(),
+        secret_env: sh.secret_env.clone(),
         conf: worker_conf,
         cores: spec.workers.cores,
         memory: spec.workers.memory.clone(),
-        host: host.to_string(),
-        master_url: master_url.clone(),
-        layout: layout.clone(),
-    };
+        host: sh.host.to_string(),
+        master_url: master_url.to_string(),
+        layout: sh.layout.clone(),
+    }
+}
 
-    // Applications: graceful decommissioning on their side too, and event logs when a history
-    // server reads them.
+/// Applications' own conf: graceful decommissioning on their side too.
+fn app_own_conf(authenticate: bool) -> SparkConf {
     let mut app_own = conf_of(&[
         ("spark.decommission.enabled", "true"),
         ("spark.storage.decommission.enabled", "true"),
@@ -280,67 +345,54 @@ pub fn plan_cluster(inputs: &ClusterInputs<'_>) -> ClusterPlan {
     if authenticate {
         app_own.insert("spark.authenticate".into(), "true".into());
     }
+    app_own
+}
 
+/// The history server and its UI URL, when enabled and given a port; applications then write
+/// event logs where it reads them (added to `app_own`).
+fn history_server(
+    inputs: &ClusterInputs<'_>,
+    sh: &Shared<'_>,
+    app_own: &mut SparkConf,
+) -> Option<(ProcessSpec, String)> {
+    let spec = sh.spec;
     let history_enabled = spec.history_server.as_ref().is_some_and(|h| h.enabled);
+    let (true, Some(port)) = (history_enabled, inputs.ports.history_ui) else {
+        return None;
+    };
     let events_dir = spec
         .history_server
         .as_ref()
         .and_then(|h| h.log_directory.clone())
-        .unwrap_or_else(|| format!("file:{}", layout.events_dir().display()));
-    let mut history = None;
-    let mut history_ui_url = None;
-    if let (true, Some(port)) = (history_enabled, inputs.ports.history_ui) {
-        app_own.insert("spark.eventLog.enabled".into(), "true".into());
-        app_own.insert("spark.eventLog.dir".into(), events_dir.clone());
-        let own = conf_of(&[
-            ("spark.history.fs.logDirectory", events_dir.as_str()),
-            ("spark.history.ui.port", &port.to_string()),
-        ]);
-        let conf = layer([
-            &spec.spark_conf,
-            &conf_of(&[("spark.port.maxRetries", "0")]),
-            &own,
-        ]);
-        let props = layout.properties_file(Role::HistoryServer);
-        let mut env = base_env.clone();
-        env.insert("SPARK_DAEMON_MEMORY".into(), "512m".into());
-        history = Some(ProcessSpec {
-            role: Role::HistoryServer,
-            program: spark_class,
-            args: vec![
-                "org.apache.spark.deploy.history.HistoryServer".into(),
-                "--properties-file".into(),
-                props.display().to_string(),
-            ],
-            env,
-            secret_env: Vec::new(),
-            log: layout.log_file(Role::HistoryServer),
-            properties: Some((props, render_properties(&conf))),
-        });
-        history_ui_url = Some(format!("http://{host}:{port}"));
-    }
-    let app_defaults = layer([&spec.spark_conf, &app_own]);
-
-    let clamp = |v: i32| u32::try_from(v).unwrap_or(0);
-    ClusterPlan {
-        master,
-        history,
-        master_url: master_url.clone(),
-        master_ui_url,
-        history_ui_url,
-        app_defaults,
-        authenticate,
-        initial_workers: clamp(spec.workers.replicas),
-        min_workers: spec.workers.min_replicas.map(clamp).unwrap_or(0),
-        max_workers: spec.workers.max_replicas.map(clamp),
-        decommission_timeout_seconds: u64::try_from(
-            spec.workers
-                .decommission_timeout_seconds
-                .unwrap_or(DEFAULT_DECOMMISSION_TIMEOUT_SECONDS),
-        )
-        .unwrap_or(0),
-        worker_template,
-    }
+        .unwrap_or_else(|| format!("file:{}", sh.layout.events_dir().display()));
+    app_own.insert("spark.eventLog.enabled".into(), "true".into());
+    app_own.insert("spark.eventLog.dir".into(), events_dir.clone());
+    let own = conf_of(&[
+        ("spark.history.fs.logDirectory", events_dir.as_str()),
+        ("spark.history.ui.port", &port.to_string()),
+    ]);
+    let conf = layer([
+        &spec.spark_conf,
+        &conf_of(&[("spark.port.maxRetries", "0")]),
+        &own,
+    ]);
+    let props = sh.layout.properties_file(Role::HistoryServer);
+    let mut env = sh.base_env.clone();
+    env.insert("SPARK_DAEMON_MEMORY".into(), "512m".into());
+    let process = ProcessSpec {
+        role: Role::HistoryServer,
+        program: sh.spark_class.clone(),
+        args: vec![
+            "org.apache.spark.deploy.history.HistoryServer".into(),
+            "--properties-file".into(),
+            props.display().to_string(),
+        ],
+        env,
+        secret_env: Vec::new(),
+        log: sh.layout.log_file(Role::HistoryServer),
+        properties: Some((props, render_properties(&conf))),
+    };
+    Some((process, format!("http://{}:{port}", sh.host)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sparkplane_api::restart::RetryPolicy;
-use sparkplane_api::v1beta2::{PodView, SparkApplication, SparkApplicationType};
+use sparkplane_api::v1beta2::{
+    PodView, SparkApplication, SparkApplicationSpec, SparkApplicationType,
+};
 use sparkplane_api::Problem;
 use sparkplane_spark_resources::cores::standalone_max_cores;
 use sparkplane_spark_resources::keys;
@@ -179,9 +181,28 @@ struct Builder<'a> {
     warnings: Vec<Problem>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(inputs: &'a SubmitInputs<'a>) -> Self {
+        Builder {
+            inputs,
+            conf: SparkConf::new(),
+            ignored: Vec::new(),
+            local_files: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn spec(&self) -> &'a SparkApplicationSpec {
+        &self.inputs.app.spec
+    }
+
     fn set(&mut self, key: &str, value: impl Into<String>) {
         self.conf.insert(key.to_string(), value.into());
+    }
+
+    fn warn(&mut self, path: &str, msg: String) {
+        self.warnings
+            .push(Problem::warning(self.inputs.source, Some(0), path, msg));
     }
 
     fn ignore_if(&mut self, present: bool, field: &'static str) {
@@ -215,21 +236,48 @@ impl Builder<'_> {
 }
 
 /// Plans the spark-submit command for one application. Pure.
+///
+/// The conf is built in layers, each overriding the one before: the cluster's defaults,
+/// then sparkConf and hadoopConf as given, then the typed fields (which the kubeflow
+/// operator also passes after sparkConf), then sparkplane's own settings.
 pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>> {
-    let app = inputs.app;
-    let spec = &app.spec;
-    let name = app.metadata.name.clone().unwrap_or_default();
-    let mut b = Builder {
-        inputs,
-        conf: SparkConf::new(),
-        ignored: Vec::new(),
-        local_files: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let warn = |path: &str, msg: String| Problem::warning(inputs.source, Some(0), path, msg);
+    let mut b = Builder::new(inputs);
+    let (master, secret_env) = cluster_defaults(&mut b);
+    given_conf(&mut b);
+    driver_and_executor_resources(&mut b);
+    dynamic_allocation(&mut b);
+    executor_instances(&mut b);
+    executor_env(&mut b);
+    ui_port(&mut b);
+    replace_master(&mut b, &master);
+    let driver_env = driver_env(&mut b);
+    kubernetes_only_fields(&mut b);
+    report_ignored(&mut b);
+    let args = command_line(&mut b, master)?;
+    let env = environment(inputs, driver_env);
+    let spec = b.spec();
+    Ok(SubmitPlan {
+        command: SubmitCommand {
+            program: inputs.spark_home.join("bin").join("spark-submit"),
+            args,
+            env,
+            secret_env,
+            working_dir: inputs.manifest_dir.to_path_buf(),
+        },
+        local_files: b.local_files,
+        retry: RetryPolicy::of(&spec.restart_policy),
+        time_to_live_seconds: spec
+            .time_to_live_seconds
+            .and_then(|t| u64::try_from(t).ok()),
+        suspend: spec.suspend.unwrap_or(false),
+        warnings: b.warnings,
+    })
+}
 
-    // Layer 1: the cluster's defaults.
-    let (master, secret_env) = match inputs.target {
+/// Layer 1: the cluster's defaults. Returns the master URL and the environment variables
+/// that carry the cluster's RPC secret.
+fn cluster_defaults(b: &mut Builder<'_>) -> (String, Vec<String>) {
+    match b.inputs.target {
         Target::Local => ("local[*]".to_string(), Vec::new()),
         Target::Cluster {
             master_url,
@@ -244,23 +292,30 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
             };
             (master_url.to_string(), env)
         }
-    };
-    // Layer 2: sparkConf and hadoopConf, as given.
+    }
+}
+
+/// Layer 2: sparkConf and hadoopConf, as given.
+fn given_conf(b: &mut Builder<'_>) {
+    let spec = b.spec();
     for (k, v) in &spec.spark_conf {
         b.set(k, v.clone());
         if k.starts_with("spark.kubernetes.") {
-            b.warnings.push(warn(
+            b.warn(
                 &format!("spec.sparkConf.{k}"),
                 "a Kubernetes-only setting; it has no effect in the local runtime".into(),
-            ));
+            );
         }
     }
     for (k, v) in &spec.hadoop_conf {
         b.set(&format!("spark.hadoop.{k}"), v.clone());
     }
-    // Layer 3: typed fields, which the kubeflow operator also passes after sparkConf.
-    let d = &spec.driver;
-    let e = &spec.executor;
+}
+
+/// Layer 3 begins: the driver's and executors' cores, memory and Java options.
+fn driver_and_executor_resources(b: &mut Builder<'_>) {
+    let spec = b.spec();
+    let (d, e) = (&spec.driver, &spec.executor);
     if let Some(c) = d.cores {
         b.set(keys::DRIVER_CORES, c.to_string());
     }
@@ -285,43 +340,60 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if let Some(j) = &e.java_options {
         b.set("spark.executor.extraJavaOptions", j.clone());
     }
+}
+
+/// `spec.dynamicAllocation`, when enabled.
+fn dynamic_allocation(b: &mut Builder<'_>) {
+    let Some(da) = b.spec().dynamic_allocation.as_ref().filter(|da| da.enabled) else {
+        return;
+    };
+    b.set("spark.dynamicAllocation.enabled", "true");
+    if let Some(v) = da.initial_executors {
+        b.set("spark.dynamicAllocation.initialExecutors", v.to_string());
+    }
+    if let Some(v) = da.min_executors {
+        b.set("spark.dynamicAllocation.minExecutors", v.to_string());
+    }
+    if let Some(v) = da.max_executors {
+        b.set("spark.dynamicAllocation.maxExecutors", v.to_string());
+    }
+    b.set(
+        "spark.dynamicAllocation.shuffleTracking.enabled",
+        da.shuffle_tracking_enabled.unwrap_or(true).to_string(),
+    );
+    if let Some(v) = da.shuffle_tracking_timeout {
+        b.set(
+            "spark.dynamicAllocation.shuffleTracking.timeout",
+            v.to_string(),
+        );
+    }
+}
+
+/// `spec.executor.instances`.
+fn executor_instances(b: &mut Builder<'_>) {
+    let spec = b.spec();
+    let e = &spec.executor;
+    let Some(n) = e.instances else {
+        return;
+    };
+    b.set(keys::EXECUTOR_INSTANCES, n.to_string());
     let da_enabled = spec
         .dynamic_allocation
         .as_ref()
         .is_some_and(|da| da.enabled);
-    if let Some(da) = spec.dynamic_allocation.as_ref().filter(|da| da.enabled) {
-        b.set("spark.dynamicAllocation.enabled", "true");
-        if let Some(v) = da.initial_executors {
-            b.set("spark.dynamicAllocation.initialExecutors", v.to_string());
-        }
-        if let Some(v) = da.min_executors {
-            b.set("spark.dynamicAllocation.minExecutors", v.to_string());
-        }
-        if let Some(v) = da.max_executors {
-            b.set("spark.dynamicAllocation.maxExecutors", v.to_string());
-        }
-        b.set(
-            "spark.dynamicAllocation.shuffleTracking.enabled",
-            da.shuffle_tracking_enabled.unwrap_or(true).to_string(),
-        );
-        if let Some(v) = da.shuffle_tracking_timeout {
-            b.set(
-                "spark.dynamicAllocation.shuffleTracking.timeout",
-                v.to_string(),
-            );
-        }
+    // Spark's standalone scheduler sizes an application by cores, not by instance count;
+    // capping the cores at instances × cores gives the instance count the manifest asks
+    // for, unless the user capped cores already.
+    if let (Target::Cluster { .. }, false) = (b.inputs.target, da_enabled) {
+        b.conf
+            .entry(keys::CORES_MAX.into())
+            .or_insert_with(|| standalone_max_cores(n, e.cores).to_string());
     }
-    if let Some(n) = e.instances {
-        b.set(keys::EXECUTOR_INSTANCES, n.to_string());
-        // Spark's standalone scheduler sizes an application by cores, not by instance count;
-        // capping the cores at instances × cores gives the instance count the manifest asks
-        // for, unless the user capped cores already.
-        if let (Target::Cluster { .. }, false) = (inputs.target, da_enabled) {
-            b.conf
-                .entry(keys::CORES_MAX.into())
-                .or_insert_with(|| standalone_max_cores(n, e.cores).to_string());
-        }
-    }
+}
+
+/// The executors' literal environment, as `spark.executorEnv.*`.
+fn executor_env(b: &mut Builder<'_>) {
+    let e = &b.spec().executor;
     let (executor_env, from_refs) = literal_env(&e.env, &e.env_vars);
     for (k, v) in executor_env {
         b.set(&format!("spark.executorEnv.{k}"), v);
@@ -329,31 +401,45 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if from_refs {
         b.ignored.push("spec.executor.env[].valueFrom".into());
     }
-    // sparkplane's own: it follows the driver through this UI port.
-    if let Some(p) = spec.spark_conf.get("spark.ui.port") {
-        b.warnings.push(warn(
+}
+
+/// sparkplane's own: it follows the driver through this UI port.
+fn ui_port(b: &mut Builder<'_>) {
+    let ui_port = b.inputs.ui_port;
+    if let Some(p) = b.spec().spark_conf.get("spark.ui.port") {
+        b.warn(
             "spec.sparkConf.spark.ui.port",
-            format!(
-                "{p} is replaced by port {} so sparkplane can follow the driver",
-                inputs.ui_port
-            ),
-        ));
+            format!("{p} is replaced by port {ui_port} so sparkplane can follow the driver"),
+        );
     }
-    b.set("spark.ui.port", inputs.ui_port.to_string());
-    if let Some(p) = spec.spark_conf.get("spark.master") {
-        b.warnings.push(warn(
+    b.set("spark.ui.port", ui_port.to_string());
+}
+
+/// The master is passed as `--master`, so a `spark.master` in sparkConf is dropped.
+fn replace_master(b: &mut Builder<'_>, master: &str) {
+    if let Some(p) = b.spec().spark_conf.get("spark.master") {
+        b.warn(
             "spec.sparkConf.spark.master",
             format!("{p:?} is replaced by {master:?}"),
-        ));
+        );
         b.conf.remove("spark.master");
     }
+}
 
+/// The driver's literal environment, which the driver process gets directly.
+fn driver_env(b: &mut Builder<'_>) -> BTreeMap<String, String> {
+    let d = &b.spec().driver;
     let (driver_env, from_refs) = literal_env(&d.env, &d.env_vars);
     if from_refs {
         b.ignored.push("spec.driver.env[].valueFrom".into());
     }
+    driver_env
+}
 
-    // Kubernetes-only fields: accepted, reported once.
+/// Kubernetes-only fields: accepted, collected for [`report_ignored`].
+fn kubernetes_only_fields(b: &mut Builder<'_>) {
+    let spec = b.spec();
+    let (d, e) = (&spec.driver, &spec.executor);
     b.ignore_if(spec.image.is_some(), "spec.image");
     b.ignore_if(spec.image_pull_policy.is_some(), "spec.imagePullPolicy");
     b.ignore_if(!spec.image_pull_secrets.is_empty(), "spec.imagePullSecrets");
@@ -399,15 +485,25 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         e.delete_on_termination.is_some(),
         "spec.executor.deleteOnTermination",
     );
+}
+
+/// Every ignored field in one warning, so a manifest written for Kubernetes does not bury
+/// the other warnings.
+fn report_ignored(b: &mut Builder<'_>) {
     if !b.ignored.is_empty() {
         let fields = b.ignored.join(", ");
-        b.warnings.push(warn(
+        b.warn(
             "",
             format!("accepted but without effect on one machine (Kubernetes only): {fields}"),
-        ));
+        );
     }
+}
 
-    // The command line.
+/// The spark-submit arguments: options, dependencies, `--conf`s, then the application and
+/// its arguments.
+fn command_line(b: &mut Builder<'_>, master: String) -> Result<Vec<String>, Vec<Problem>> {
+    let inputs = b.inputs;
+    let spec = b.spec();
     let mut args: Vec<String> = Vec::new();
     if let Some(p) = inputs.secret_properties {
         args.extend(["--properties-file".into(), p.display().to_string()]);
@@ -418,12 +514,38 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
         "--deploy-mode".into(),
         "client".into(),
         "--name".into(),
-        name,
+        inputs.app.metadata.name.clone().unwrap_or_default(),
     ]);
     if let Some(c) = &spec.main_class {
         args.extend(["--class".into(), c.clone()]);
     }
-    let deps = &spec.deps;
+    dependency_args(b, &mut args);
+    if let Some(u) = &spec.proxy_user {
+        args.extend(["--proxy-user".into(), u.clone()]);
+    }
+    for (k, v) in &b.conf {
+        args.extend(["--conf".into(), format!("{k}={v}")]);
+    }
+    let main = match spec.main_application_file.as_deref() {
+        Some(f) => b.uri("spec.mainApplicationFile".into(), f),
+        None => {
+            return Err(vec![Problem::error(
+                inputs.source,
+                Some(0),
+                "spec.mainApplicationFile",
+                "required field is missing",
+            )])
+        }
+    };
+    args.push(main);
+    args.extend(spec.arguments.iter().cloned());
+    Ok(args)
+}
+
+/// `spec.deps`: URIs resolved (local ones recorded in `local_files`), package coordinates
+/// as given.
+fn dependency_args(b: &mut Builder<'_>, args: &mut Vec<String>) {
+    let deps = &b.spec().deps;
     let lists: [(&str, &str, &[String]); 4] = [
         ("--jars", "spec.deps.jars", &deps.jars),
         ("--files", "spec.deps.files", &deps.files),
@@ -445,26 +567,14 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
             args.extend([flag.to_string(), list.join(",")]);
         }
     }
-    if let Some(u) = &spec.proxy_user {
-        args.extend(["--proxy-user".into(), u.clone()]);
-    }
-    for (k, v) in &b.conf {
-        args.extend(["--conf".into(), format!("{k}={v}")]);
-    }
-    let main = match spec.main_application_file.as_deref() {
-        Some(f) => b.uri("spec.mainApplicationFile".into(), f),
-        None => {
-            return Err(vec![Problem::error(
-                inputs.source,
-                Some(0),
-                "spec.mainApplicationFile",
-                "required field is missing",
-            )])
-        }
-    };
-    args.push(main);
-    args.extend(spec.arguments.iter().cloned());
+}
 
+/// The driver process's environment: Spark's and Java's homes, then the driver's own
+/// variables, which win.
+fn environment(
+    inputs: &SubmitInputs<'_>,
+    driver_env: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert(
         "SPARK_HOME".to_string(),
@@ -474,27 +584,11 @@ pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>
     if let Some(j) = inputs.java_home {
         env.insert("JAVA_HOME".to_string(), j.display().to_string());
     }
-    if matches!(spec.r#type, SparkApplicationType::Python) {
+    if matches!(inputs.app.spec.r#type, SparkApplicationType::Python) {
         env.insert("PYSPARK_PYTHON".to_string(), "python3".to_string());
     }
     env.extend(driver_env);
-
-    Ok(SubmitPlan {
-        command: SubmitCommand {
-            program: inputs.spark_home.join("bin").join("spark-submit"),
-            args,
-            env,
-            secret_env,
-            working_dir: inputs.manifest_dir.to_path_buf(),
-        },
-        local_files: b.local_files,
-        retry: RetryPolicy::of(&app.spec.restart_policy),
-        time_to_live_seconds: spec
-            .time_to_live_seconds
-            .and_then(|t| u64::try_from(t).ok()),
-        suspend: spec.suspend.unwrap_or(false),
-        warnings: b.warnings,
-    })
+    env
 }
 
 /// Literal environment variables of a pod spec (`env` with values, then the deprecated

@@ -133,7 +133,53 @@ fn basename(uri: &str) -> String {
 }
 
 /// Resolves spark-submit's options for `--deploy-mode cluster` on Kubernetes.
+///
+/// The steps follow spark-submit's own order, so that of several problems the one it
+/// reports first is the one reported.
 pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, SubmitError> {
+    refuse_kerberos(args)?;
+    let props = spark_properties(args, env)?;
+    let master = master_url(args, &props)?;
+    check_deploy_mode(args, &props)?;
+    let resource = main_resource(args)?;
+    let name = pick(&args.name, &props, "spark.app.name").unwrap_or_else(|| match &resource {
+        MainResource::Java { main_class, .. } => main_class.clone(),
+        MainResource::Python(f) | MainResource::R(f) => basename(f),
+    });
+    let deps = Dependencies::pick(args, &props)?;
+
+    let mut conf = props.clone();
+    conf.set("spark.master", master);
+    conf.set("spark.submit.deployMode", "cluster");
+    assign_options(
+        &mut conf,
+        args,
+        env,
+        &props,
+        name,
+        deps.files,
+        deps.archives,
+    );
+    if let Some(j) = with_primary_jar(&resource, deps.jars) {
+        conf.set("spark.jars", j);
+    }
+    conf.set("spark.submit.pyFiles", deps.py_files.unwrap_or_default());
+    conf.set("spark.app.submitTime", env.now_millis.to_string());
+    conf.remove("spark.driver.host");
+    Ok(ResolvedSubmit {
+        conf,
+        resource,
+        app_args: args.app_args.clone(),
+        proxy_user: args.proxy_user.clone(),
+    })
+}
+
+/// The flag's value, else the property's.
+fn pick(flag: &Option<String>, props: &SparkConf, key: &str) -> Option<String> {
+    flag.clone().or_else(|| props.get(key).map(str::to_string))
+}
+
+fn refuse_kerberos(args: &SubmitArgs) -> Result<(), SubmitError> {
     for (flag, given) in [("--principal", &args.principal), ("--keytab", &args.keytab)] {
         if given.is_some() {
             return Err(SubmitError::unsupported(
@@ -142,8 +188,11 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             ));
         }
     }
+    Ok(())
+}
 
-    // `sparkProperties`: --conf first, then the properties file (or the defaults) beneath.
+/// `sparkProperties`: --conf first, then the properties file (or the defaults) beneath.
+fn spark_properties(args: &SubmitArgs, env: &SubmitterEnv) -> Result<SparkConf, SubmitError> {
     let mut props = SparkConf::new();
     for c in &args.conf {
         let (k, v) = c
@@ -177,12 +226,12 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             props.set(key, v);
         }
     }
-    let pick = |flag: &Option<String>, key: &str| -> Option<String> {
-        flag.clone().or_else(|| props.get(key).map(str::to_string))
-    };
-    let var = |name: &str| env.vars.get(name).cloned();
+    Ok(props)
+}
 
-    let master = pick(&args.master, "spark.master").ok_or_else(|| SubmitError::Missing {
+/// The `k8s://` master URL, with the scheme `checkAndGetK8sMasterUrl` implies.
+fn master_url(args: &SubmitArgs, props: &SparkConf) -> Result<String, SubmitError> {
+    let master = pick(&args.master, props, "spark.master").ok_or_else(|| SubmitError::Missing {
         setting: "--master".into(),
         reason: "k8s://https://<api-server> names the cluster to submit to".into(),
     })?;
@@ -195,13 +244,16 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
         ));
     };
     // `checkAndGetK8sMasterUrl`: a URL without a scheme means https.
-    let master = if api.contains("://") {
+    Ok(if api.contains("://") {
         master.clone()
     } else {
         format!("k8s://https://{api}")
-    };
-    let deploy_mode =
-        pick(&args.deploy_mode, "spark.submit.deployMode").unwrap_or_else(|| "client".into());
+    })
+}
+
+fn check_deploy_mode(args: &SubmitArgs, props: &SparkConf) -> Result<(), SubmitError> {
+    let deploy_mode = pick(&args.deploy_mode, props, "spark.submit.deployMode")
+        .unwrap_or_else(|| "client".into());
     if deploy_mode != "cluster" {
         return Err(SubmitError::unsupported(
             "--deploy-mode",
@@ -211,7 +263,11 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             ),
         ));
     }
+    Ok(())
+}
 
+/// The primary resource, which must not be on this machine, and its kind.
+fn main_resource(args: &SubmitArgs) -> Result<MainResource, SubmitError> {
     let primary = args.primary.clone().ok_or_else(|| SubmitError::Missing {
         setting: "primary resource".into(),
         reason: "the application jar, .py or .R file after the options".into(),
@@ -220,7 +276,7 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
         refuse_local("primary resource", Some(&primary))?;
     }
     let lower = primary.to_ascii_lowercase();
-    let resource = if lower.ends_with(".py") {
+    Ok(if lower.ends_with(".py") {
         MainResource::Python(primary.clone())
     } else if lower.ends_with(".r") {
         MainResource::R(primary.clone())
@@ -233,24 +289,46 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             jar: Some(primary.clone()),
             main_class,
         }
-    };
-    let name = pick(&args.name, "spark.app.name").unwrap_or_else(|| match &resource {
-        MainResource::Java { main_class, .. } => main_class.clone(),
-        MainResource::Python(f) | MainResource::R(f) => basename(f),
-    });
+    })
+}
 
-    let jars = pick(&args.jars, "spark.jars");
-    let files = pick(&args.files, "spark.files");
-    let py_files = pick(&args.py_files, "spark.submit.pyFiles");
-    let archives = pick(&args.archives, "spark.archives");
-    refuse_local("--jars", jars.as_deref())?;
-    refuse_local("--files", files.as_deref())?;
-    refuse_local("--py-files", py_files.as_deref())?;
-    refuse_local("--archives", archives.as_deref())?;
+/// The dependency lists, none of which may name a file on this machine.
+struct Dependencies {
+    jars: Option<String>,
+    files: Option<String>,
+    py_files: Option<String>,
+    archives: Option<String>,
+}
 
-    let mut conf = props.clone();
-    conf.set("spark.master", master);
-    conf.set("spark.submit.deployMode", "cluster");
+impl Dependencies {
+    fn pick(args: &SubmitArgs, props: &SparkConf) -> Result<Self, SubmitError> {
+        let deps = Dependencies {
+            jars: pick(&args.jars, props, "spark.jars"),
+            files: pick(&args.files, props, "spark.files"),
+            py_files: pick(&args.py_files, props, "spark.submit.pyFiles"),
+            archives: pick(&args.archives, props, "spark.archives"),
+        };
+        refuse_local("--jars", deps.jars.as_deref())?;
+        refuse_local("--files", deps.files.as_deref())?;
+        refuse_local("--py-files", deps.py_files.as_deref())?;
+        refuse_local("--archives", deps.archives.as_deref())?;
+        Ok(deps)
+    }
+}
+
+/// spark-submit's option assigners for cluster mode: each flag (else its property, else an
+/// environment variable for some) sets its key, in spark-submit's order.
+fn assign_options(
+    conf: &mut SparkConf,
+    args: &SubmitArgs,
+    env: &SubmitterEnv,
+    props: &SparkConf,
+    name: String,
+    files: Option<String>,
+    archives: Option<String>,
+) {
+    let pick = |flag: &Option<String>, key: &str| pick(flag, props, key);
+    let var = |name: &str| env.vars.get(name).cloned();
     let assigned = [
         ("spark.app.name", Some(name)),
         (
@@ -299,25 +377,17 @@ pub fn resolve(args: &SubmitArgs, env: &SubmitterEnv) -> Result<ResolvedSubmit, 
             conf.set(key, v);
         }
     }
-    let jars = match &resource {
+}
+
+/// `spark.jars` with a Java application's jar appended.
+fn with_primary_jar(resource: &MainResource, jars: Option<String>) -> Option<String> {
+    match resource {
         MainResource::Java { jar: Some(j), .. } => Some(match jars {
             Some(list) if !list.is_empty() => format!("{list},{j}"),
             _ => j.clone(),
         }),
         _ => jars,
-    };
-    if let Some(j) = jars {
-        conf.set("spark.jars", j);
     }
-    conf.set("spark.submit.pyFiles", py_files.unwrap_or_default());
-    conf.set("spark.app.submitTime", env.now_millis.to_string());
-    conf.remove("spark.driver.host");
-    Ok(ResolvedSubmit {
-        conf,
-        resource,
-        app_args: args.app_args.clone(),
-        proxy_user: args.proxy_user.clone(),
-    })
 }
 
 #[cfg(test)]

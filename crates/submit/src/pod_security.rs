@@ -478,6 +478,8 @@ impl<'a> Rules<'a> {
         }
     }
 
+    /// One container's findings, in the order its fields are read: its security context,
+    /// what "restricted" requires of it, then host ports, probes and lifecycle hooks.
     fn container(
         &mut self,
         spec: &'a PodSpec,
@@ -491,125 +493,147 @@ impl<'a> Rules<'a> {
             name: &c.name,
             field,
         };
-        let windows = is_windows(spec);
-        let pod_sc = spec.security_context.as_ref();
         let sc = c.security_context.as_ref();
         if let Some(sc) = sc {
-            let s = at("securityContext");
-            if sc.privileged == Some(true) {
+            self.container_security_context(spec, at("securityContext"), sc);
+        }
+        if self.restricted() {
+            self.restricted_requirements(spec, at("securityContext"), sc);
+        }
+        self.container_host_fields(c, at);
+    }
+
+    /// What a container's own security context sets.
+    fn container_security_context(&mut self, spec: &'a PodSpec, s: At<'a>, sc: &SecurityContext) {
+        let windows = is_windows(spec);
+        if sc.privileged == Some(true) {
+            self.add(
+                s,
+                ".privileged",
+                "unset or false",
+                "true",
+                PodSecurity::None,
+            );
+        }
+        self.added_capabilities(s, sc, windows);
+        self.shared_options(
+            s,
+            sc.se_linux_options.as_ref(),
+            sc.app_armor_profile.as_ref().map(|p| p.type_.as_str()),
+            sc.seccomp_profile.as_ref().map(|p| p.type_.as_str()),
+            sc.windows_options.as_ref().and_then(|w| w.host_process),
+        );
+        if let Some(m) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
+            // "baseline" allows unmasked /proc inside a user namespace; "restricted" never.
+            let allowed_by = if in_user_namespace(spec) {
+                PodSecurity::Baseline
+            } else {
+                PodSecurity::None
+            };
+            if self.restricted() || allowed_by == PodSecurity::None {
                 self.add(
                     s,
-                    ".privileged",
-                    "unset or false",
-                    "true",
+                    ".procMount",
+                    "Default or unset",
+                    format!("{m:?}"),
+                    allowed_by,
+                );
+            }
+        }
+        self.user(s, sc.run_as_non_root, sc.run_as_user, spec);
+        if self.restricted() && !windows && sc.allow_privilege_escalation == Some(true) {
+            self.add(
+                s,
+                ".allowPrivilegeEscalation",
+                "false",
+                "true",
+                PodSecurity::Baseline,
+            );
+        }
+    }
+
+    /// `capabilities.add`: beyond the runtime's default set never; under "restricted" (on
+    /// Linux) nothing but NET_BIND_SERVICE.
+    fn added_capabilities(&mut self, s: At<'a>, sc: &SecurityContext, windows: bool) {
+        let added = sc
+            .capabilities
+            .as_ref()
+            .and_then(|c| c.add.as_ref())
+            .into_iter()
+            .flatten();
+        for (i, cap) in added.enumerate() {
+            let baseline = BASELINE_CAPABILITIES.contains(&cap.as_str());
+            if !baseline {
+                self.add(
+                    s,
+                    format!(".capabilities.add[{i}]"),
+                    "a capability of the runtime's default set",
+                    format!("{cap:?}"),
                     PodSecurity::None,
                 );
+            } else if self.restricted() && !windows && cap != "NET_BIND_SERVICE" {
+                self.add(
+                    s,
+                    format!(".capabilities.add[{i}]"),
+                    "NET_BIND_SERVICE only",
+                    format!("{cap:?}"),
+                    PodSecurity::Baseline,
+                );
             }
-            let added = sc
-                .capabilities
-                .as_ref()
-                .and_then(|c| c.add.as_ref())
-                .into_iter()
-                .flatten();
-            for (i, cap) in added.enumerate() {
-                let baseline = BASELINE_CAPABILITIES.contains(&cap.as_str());
-                if !baseline {
-                    self.add(
-                        s,
-                        format!(".capabilities.add[{i}]"),
-                        "a capability of the runtime's default set",
-                        format!("{cap:?}"),
-                        PodSecurity::None,
-                    );
-                } else if self.restricted() && !windows && cap != "NET_BIND_SERVICE" {
-                    self.add(
-                        s,
-                        format!(".capabilities.add[{i}]"),
-                        "NET_BIND_SERVICE only",
-                        format!("{cap:?}"),
-                        PodSecurity::Baseline,
-                    );
-                }
-            }
-            self.shared_options(
+        }
+    }
+
+    /// What "restricted" requires and `fill_restricted` sets: found here only when the
+    /// step did not fill in (or for a caller checking a pod as it is).
+    fn restricted_requirements(
+        &mut self,
+        spec: &'a PodSpec,
+        s: At<'a>,
+        sc: Option<&SecurityContext>,
+    ) {
+        let windows = is_windows(spec);
+        let pod_sc = spec.security_context.as_ref();
+        if !windows && sc.and_then(|s| s.allow_privilege_escalation).is_none() {
+            self.add(
                 s,
-                sc.se_linux_options.as_ref(),
-                sc.app_armor_profile.as_ref().map(|p| p.type_.as_str()),
-                sc.seccomp_profile.as_ref().map(|p| p.type_.as_str()),
-                sc.windows_options.as_ref().and_then(|w| w.host_process),
+                ".allowPrivilegeEscalation",
+                "false",
+                "unset",
+                PodSecurity::Baseline,
             );
-            if let Some(m) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
-                // "baseline" allows unmasked /proc inside a user namespace; "restricted" never.
-                let allowed_by = if in_user_namespace(spec) {
-                    PodSecurity::Baseline
-                } else {
-                    PodSecurity::None
-                };
-                if self.restricted() || allowed_by == PodSecurity::None {
-                    self.add(
-                        s,
-                        ".procMount",
-                        "Default or unset",
-                        format!("{m:?}"),
-                        allowed_by,
-                    );
-                }
-            }
-            self.user(s, sc.run_as_non_root, sc.run_as_user, spec);
-            if self.restricted() && !windows && sc.allow_privilege_escalation == Some(true) {
-                self.add(
-                    s,
-                    ".allowPrivilegeEscalation",
-                    "false",
-                    "true",
-                    PodSecurity::Baseline,
-                );
-            }
         }
-        // What "restricted" requires and `fill_restricted` sets: found here only when the
-        // step did not fill in (or for a caller checking a pod as it is).
-        if self.restricted() {
-            let s = at("securityContext");
-            if !windows && sc.and_then(|s| s.allow_privilege_escalation).is_none() {
-                self.add(
-                    s,
-                    ".allowPrivilegeEscalation",
-                    "false",
-                    "unset",
-                    PodSecurity::Baseline,
-                );
-            }
-            let drops_all = sc
-                .and_then(|s| s.capabilities.as_ref())
-                .and_then(|c| c.drop.as_ref())
-                .is_some_and(|d| d.iter().any(|d| d == "ALL"));
-            if !windows && !drops_all {
-                self.add(
-                    s,
-                    ".capabilities.drop",
-                    "a list with ALL",
-                    "no ALL",
-                    PodSecurity::Baseline,
-                );
-            }
-            let pod_non_root = pod_sc.and_then(|p| p.run_as_non_root) == Some(true);
-            if !in_user_namespace(spec)
-                && !pod_non_root
-                && sc.and_then(|s| s.run_as_non_root).is_none()
-            {
-                self.add(s, ".runAsNonRoot", "true", "unset", PodSecurity::Baseline);
-            }
-            let pod_seccomp = pod_sc.and_then(|p| p.seccomp_profile.as_ref()).is_some();
-            if !windows && !pod_seccomp && sc.and_then(|s| s.seccomp_profile.as_ref()).is_none() {
-                self.add(
-                    s,
-                    ".seccompProfile.type",
-                    "RuntimeDefault or Localhost",
-                    "unset",
-                    PodSecurity::Baseline,
-                );
-            }
+        let drops_all = sc
+            .and_then(|s| s.capabilities.as_ref())
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|d| d == "ALL"));
+        if !windows && !drops_all {
+            self.add(
+                s,
+                ".capabilities.drop",
+                "a list with ALL",
+                "no ALL",
+                PodSecurity::Baseline,
+            );
         }
+        let pod_non_root = pod_sc.and_then(|p| p.run_as_non_root) == Some(true);
+        if !in_user_namespace(spec) && !pod_non_root && sc.and_then(|s| s.run_as_non_root).is_none()
+        {
+            self.add(s, ".runAsNonRoot", "true", "unset", PodSecurity::Baseline);
+        }
+        let pod_seccomp = pod_sc.and_then(|p| p.seccomp_profile.as_ref()).is_some();
+        if !windows && !pod_seccomp && sc.and_then(|s| s.seccomp_profile.as_ref()).is_none() {
+            self.add(
+                s,
+                ".seccompProfile.type",
+                "RuntimeDefault or Localhost",
+                "unset",
+                PodSecurity::Baseline,
+            );
+        }
+    }
+
+    /// Host ports, and the hosts probes and lifecycle hooks reach.
+    fn container_host_fields(&mut self, c: &'a Container, at: impl Fn(&'static str) -> At<'a>) {
         for (i, p) in c.ports.iter().flatten().enumerate() {
             if let Some(h) = p.host_port.filter(|h| *h != 0) {
                 self.add(

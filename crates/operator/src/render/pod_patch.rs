@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use sha2::{Digest, Sha256};
+use sparkplane_api::v1beta2::{PodView, SparkApplicationSpec};
 use sparkplane_api::SparkApplication;
 
 use super::submit_args::{Role, LOCAL_DIR_PREFIX};
@@ -79,6 +80,9 @@ fn config_map_volume(volume: &str, config_map: &str) -> Volume {
 
 /// Applies the webhook's mutations for `role` to `pod`. `metrics` is the metrics ConfigMap
 /// and port when Prometheus monitoring applies to this role.
+///
+/// The volumes, mounts, environment and ports of all mutations are gathered first and
+/// added to the container and pod in one go, so each list keeps the webhook's order.
 pub fn apply(
     pod: &mut Pod,
     app: &SparkApplication,
@@ -98,94 +102,153 @@ pub fn apply(
             "the pod has no container for Spark to run in",
         ));
     }
-    let mut volumes: Vec<Volume> = Vec::new();
-    let mut mounts: Vec<VolumeMount> = Vec::new();
-    let mut env: Vec<EnvVar> = p.env.to_vec();
-    let mut ports: Vec<ContainerPort> = Vec::new();
+    let mut added = Additions {
+        volumes: Vec::new(),
+        mounts: Vec::new(),
+        env: p.env.to_vec(),
+        ports: Vec::new(),
+    };
+    added.config_maps(spec, p);
+    added.volumes(spec, p, path)?;
+    added.ports(p, metrics);
 
-    // addHadoopConfigMap, addSparkConfigMap, addGeneralConfigMaps.
-    for (cm, volume, dir, var) in [
-        (
-            spec.hadoop_config_map.as_ref(),
-            "hadoop-configmap-volume",
-            HADOOP_CONF_DIR,
-            "HADOOP_CONF_DIR",
-        ),
-        (
-            spec.spark_config_map.as_ref(),
-            "spark-configmap-volume",
-            SPARK_CONF_DIR,
-            "SPARK_CONF_DIR",
-        ),
-    ] {
-        if let Some(cm) = cm {
-            volumes.push(config_map_volume(volume, cm));
-            mounts.push(mount(volume, dir));
-            env.push(EnvVar {
-                name: var.into(),
-                value: Some(dir.into()),
-                value_from: None,
+    let c = spark_container(pod_spec, role)
+        .ok_or_else(|| RenderError::field(format!("{path}.template"), "no container for Spark"))?;
+    let volumes = std::mem::take(&mut added.volumes);
+    added.extend_container(c, p);
+    container_settings(c, p, role, path)?;
+
+    if !volumes.is_empty() {
+        pod_spec
+            .volumes
+            .get_or_insert_with(Vec::new)
+            .extend(volumes);
+    }
+    host_and_containers(pod_spec, p);
+    scheduling(pod_spec, spec, p);
+    pod_security_and_lifetime(pod_spec, p);
+    Ok(())
+}
+
+/// What the mutations add to the Spark container and the pod.
+struct Additions {
+    volumes: Vec<Volume>,
+    mounts: Vec<VolumeMount>,
+    env: Vec<EnvVar>,
+    ports: Vec<ContainerPort>,
+}
+
+impl Additions {
+    /// addHadoopConfigMap, addSparkConfigMap, addGeneralConfigMaps.
+    fn config_maps(&mut self, spec: &SparkApplicationSpec, p: PodView<'_>) {
+        for (cm, volume, dir, var) in [
+            (
+                spec.hadoop_config_map.as_ref(),
+                "hadoop-configmap-volume",
+                HADOOP_CONF_DIR,
+                "HADOOP_CONF_DIR",
+            ),
+            (
+                spec.spark_config_map.as_ref(),
+                "spark-configmap-volume",
+                SPARK_CONF_DIR,
+                "SPARK_CONF_DIR",
+            ),
+        ] {
+            if let Some(cm) = cm {
+                self.volumes.push(config_map_volume(volume, cm));
+                self.mounts.push(mount(volume, dir));
+                self.env.push(EnvVar {
+                    name: var.into(),
+                    value: Some(dir.into()),
+                    value_from: None,
+                });
+            }
+        }
+        for np in p.config_maps {
+            let volume = config_map_volume_name(&np.name);
+            self.volumes.push(config_map_volume(&volume, &np.name));
+            self.mounts.push(mount(&volume, &np.path));
+        }
+    }
+
+    /// addVolumes: only the volumes this role mounts; local dirs are Spark's (confs).
+    fn volumes(
+        &mut self,
+        spec: &SparkApplicationSpec,
+        p: PodView<'_>,
+        path: &str,
+    ) -> Result<(), RenderError> {
+        let mut added = BTreeSet::new();
+        for (i, m) in p.volume_mounts.iter().enumerate() {
+            if m.name.starts_with(LOCAL_DIR_PREFIX) {
+                continue;
+            }
+            let Some(v) = spec.volumes.iter().find(|v| v.name == m.name) else {
+                return Err(RenderError::field(
+                    format!("{path}.volumeMounts[{i}].name"),
+                    format!("no volume named {} in spec.volumes", m.name),
+                ));
+            };
+            if added.insert(m.name.clone()) {
+                self.volumes.push(v.clone());
+            }
+            self.mounts.push(m.clone());
+        }
+        Ok(())
+    }
+
+    /// The role's ports, then the metrics port and its ConfigMap.
+    fn ports(&mut self, p: PodView<'_>, metrics: Option<&super::monitoring::MetricsMount>) {
+        for port in p.ports {
+            self.ports.push(ContainerPort {
+                name: Some(port.name.clone()),
+                container_port: port.container_port,
+                protocol: Some(port.protocol.clone()),
+                ..ContainerPort::default()
+            });
+        }
+        if let Some(m) = metrics {
+            self.volumes
+                .push(config_map_volume(&m.volume, &m.config_map));
+            self.mounts.push(mount(&m.volume, METRICS_CONF_DIR));
+            self.ports.push(ContainerPort {
+                name: Some(m.port_name.clone()),
+                container_port: m.port,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
             });
         }
     }
-    for np in p.config_maps {
-        let volume = config_map_volume_name(&np.name);
-        volumes.push(config_map_volume(&volume, &np.name));
-        mounts.push(mount(&volume, &np.path));
-    }
-    // addVolumes: only the volumes this role mounts; local dirs are Spark's (confs).
-    let mut added = BTreeSet::new();
-    for (i, m) in p.volume_mounts.iter().enumerate() {
-        if m.name.starts_with(LOCAL_DIR_PREFIX) {
-            continue;
-        }
-        let Some(v) = spec.volumes.iter().find(|v| v.name == m.name) else {
-            return Err(RenderError::field(
-                format!("{path}.volumeMounts[{i}].name"),
-                format!("no volume named {} in spec.volumes", m.name),
-            ));
-        };
-        if added.insert(m.name.clone()) {
-            volumes.push(v.clone());
-        }
-        mounts.push(m.clone());
-    }
-    for port in p.ports {
-        ports.push(ContainerPort {
-            name: Some(port.name.clone()),
-            container_port: port.container_port,
-            protocol: Some(port.protocol.clone()),
-            ..ContainerPort::default()
-        });
-    }
-    if let Some(m) = metrics {
-        volumes.push(config_map_volume(&m.volume, &m.config_map));
-        mounts.push(mount(&m.volume, METRICS_CONF_DIR));
-        ports.push(ContainerPort {
-            name: Some(m.port_name.clone()),
-            container_port: m.port,
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        });
-    }
 
-    // Container-level settings.
-    let c = spark_container(pod_spec, role)
-        .ok_or_else(|| RenderError::field(format!("{path}.template"), "no container for Spark"))?;
-    if !env.is_empty() {
-        c.env.get_or_insert_with(Vec::new).extend(env);
+    /// Appends the container's share: env, envFrom, mounts and ports.
+    fn extend_container(self, c: &mut Container, p: PodView<'_>) {
+        if !self.env.is_empty() {
+            c.env.get_or_insert_with(Vec::new).extend(self.env);
+        }
+        if !p.env_from.is_empty() {
+            c.env_from
+                .get_or_insert_with(Vec::new)
+                .extend(p.env_from.iter().cloned());
+        }
+        if !self.mounts.is_empty() {
+            c.volume_mounts
+                .get_or_insert_with(Vec::new)
+                .extend(self.mounts);
+        }
+        if !self.ports.is_empty() {
+            c.ports.get_or_insert_with(Vec::new).extend(self.ports);
+        }
     }
-    if !p.env_from.is_empty() {
-        c.env_from
-            .get_or_insert_with(Vec::new)
-            .extend(p.env_from.iter().cloned());
-    }
-    if !mounts.is_empty() {
-        c.volume_mounts.get_or_insert_with(Vec::new).extend(mounts);
-    }
-    if !ports.is_empty() {
-        c.ports.get_or_insert_with(Vec::new).extend(ports);
-    }
+}
+
+/// Container-level settings: limits, security context, lifecycle.
+fn container_settings(
+    c: &mut Container,
+    p: PodView<'_>,
+    role: Role,
+    path: &str,
+) -> Result<(), RenderError> {
     // Only the driver's: Spark's executor step replaces the executor container's memory
     // limit with its request, so a limit here would never reach a pod and would only
     // mislead whoever reads the template. `executor.memoryLimit` acts through the overhead
@@ -212,14 +275,11 @@ pub fn apply(
     if let Some(l) = p.lifecycle {
         c.lifecycle = Some(l.clone());
     }
+    Ok(())
+}
 
-    // Pod-level settings.
-    if !volumes.is_empty() {
-        pod_spec
-            .volumes
-            .get_or_insert_with(Vec::new)
-            .extend(volumes);
-    }
+/// Host network and aliases, init containers and sidecars, DNS.
+fn host_and_containers(pod_spec: &mut PodSpec, p: PodView<'_>) {
     if p.host_network == Some(true) {
         pod_spec.host_network = Some(true);
         pod_spec.dns_policy = Some("ClusterFirstWithHostNet".into());
@@ -241,6 +301,10 @@ pub fn apply(
     if let Some(d) = p.dns_config {
         pod_spec.dns_config = Some(d.clone());
     }
+}
+
+/// Priority, scheduler, node selector, affinity, tolerations.
+fn scheduling(pod_spec: &mut PodSpec, spec: &SparkApplicationSpec, p: PodView<'_>) {
     if let Some(pc) = p.priority_class_name.filter(|s| !s.is_empty()) {
         pod_spec.priority_class_name = Some(pc.clone());
         pod_spec.priority = None;
@@ -270,6 +334,10 @@ pub fn apply(
             .get_or_insert_with(Vec::new)
             .extend(p.tolerations.iter().cloned());
     }
+}
+
+/// The pod's security context, grace period and process namespace.
+fn pod_security_and_lifetime(pod_spec: &mut PodSpec, p: PodView<'_>) {
     if let Some(psc) = p.pod_security_context {
         pod_spec.security_context = Some(psc.clone());
     }
@@ -279,7 +347,6 @@ pub fn apply(
     if p.share_process_namespace == Some(true) {
         pod_spec.share_process_namespace = Some(true);
     }
-    Ok(())
 }
 
 /// Appends the containers not already there (same name and image), as the webhook does.

@@ -62,6 +62,10 @@ impl Confs {
 }
 
 /// The spark-submit options for one submission of `app`, as `submission_id`.
+///
+/// The `--conf`s come in kubeflow's order, which decides which of two settings of one key
+/// wins: the application's settings, then sparkConf and hadoopConf, then each role's, then
+/// the cluster-wide ones.
 pub fn submit_args(
     app: &SparkApplication,
     submission_id: &str,
@@ -70,25 +74,61 @@ pub fn submit_args(
 ) -> Result<SubmitArgs, RenderError> {
     let spec = &app.spec;
     let name = app.metadata.name.clone().unwrap_or_default();
-    let namespace = app.metadata.namespace.clone().unwrap_or_default();
     let mut c = Confs(Vec::new());
-    let mut args = SubmitArgs {
+    let mut args = options(app, master, &name);
+    application_confs(&mut c, app);
+    given_confs(&mut c, spec);
+    c.set("spark.kubernetes.driver.pod.name", driver_pod_name);
+    for role in [Role::Driver, Role::Executor] {
+        let p = role.view(spec);
+        pod_confs(&mut c, app, role, &name, submission_id)?;
+        env_confs(&mut c, role, p.env_vars);
+        secret_confs(&mut c, role, p.secrets);
+        local_volume_confs(&mut c, role, &spec.volumes, p.volume_mounts)?;
+    }
+    for (k, v) in &spec.node_selector {
+        c.set(format!("spark.kubernetes.node.selector.{k}"), v);
+    }
+    dynamic_allocation_confs(&mut c, spec);
+    // The pod templates travel in the request, not as files; the container names tell
+    // Spark which of their containers is its own.
+    c.set(
+        "spark.kubernetes.driver.podTemplateContainerName",
+        super::templates::DRIVER_CONTAINER,
+    );
+    c.set(
+        "spark.kubernetes.executor.podTemplateContainerName",
+        super::templates::EXECUTOR_CONTAINER,
+    );
+    application(&mut args, spec)?;
+    args.conf = c.0;
+    Ok(args)
+}
+
+/// The options other than `--conf` and the application: master, mode, class, name, deps.
+fn options(app: &SparkApplication, master: &str, name: &str) -> SubmitArgs {
+    let deps = &app.spec.deps;
+    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+    SubmitArgs {
         master: Some(format!("k8s://{master}")),
         deploy_mode: Some("cluster".into()),
-        class: spec.main_class.clone(),
-        name: Some(name.clone()),
+        class: app.spec.main_class.clone(),
+        name: Some(name.to_string()),
+        jars: join(&deps.jars),
+        packages: join(&deps.packages),
+        exclude_packages: join(&deps.exclude_packages),
+        repositories: join(&deps.repositories),
+        py_files: join(&deps.py_files),
+        files: join(&deps.files),
+        archives: join(&deps.archives),
         ..SubmitArgs::default()
-    };
-    let deps = &spec.deps;
-    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
-    args.jars = join(&deps.jars);
-    args.packages = join(&deps.packages);
-    args.exclude_packages = join(&deps.exclude_packages);
-    args.repositories = join(&deps.repositories);
-    args.py_files = join(&deps.py_files);
-    args.files = join(&deps.files);
-    args.archives = join(&deps.archives);
+    }
+}
 
+/// Namespace, image, pull settings, Python version and overhead factor.
+fn application_confs(c: &mut Confs, app: &SparkApplication) {
+    let spec = &app.spec;
+    let namespace = app.metadata.namespace.clone().unwrap_or_default();
     c.set("spark.kubernetes.namespace", &namespace);
     if let Some(image) = spec.image.as_deref().filter(|s| !s.is_empty()) {
         c.set("spark.kubernetes.container.image", image);
@@ -116,6 +156,10 @@ pub fn submit_args(
     {
         c.set(keys::KUBERNETES_MEMORY_OVERHEAD_FACTOR, f);
     }
+}
+
+/// sparkConf and hadoopConf, as given (but the driver pod's name, which the operator picks).
+fn given_confs(c: &mut Confs, spec: &SparkApplicationSpec) {
     // The operator follows the driver itself; spark-submit must not wait.
     c.set("spark.kubernetes.submission.waitAppCompletion", "false");
     for (k, v) in &spec.spark_conf {
@@ -126,57 +170,35 @@ pub fn submit_args(
     for (k, v) in &spec.hadoop_conf {
         c.set(format!("spark.hadoop.{k}"), v);
     }
-    c.set("spark.kubernetes.driver.pod.name", driver_pod_name);
-    pod_confs(&mut c, app, Role::Driver, &name, submission_id)?;
-    env_confs(&mut c, Role::Driver, &spec.driver.env_vars);
-    secret_confs(&mut c, Role::Driver, &spec.driver.secrets);
-    local_volume_confs(
-        &mut c,
-        Role::Driver,
-        &spec.volumes,
-        &spec.driver.volume_mounts,
-    )?;
-    pod_confs(&mut c, app, Role::Executor, &name, submission_id)?;
-    env_confs(&mut c, Role::Executor, &spec.executor.env_vars);
-    secret_confs(&mut c, Role::Executor, &spec.executor.secrets);
-    local_volume_confs(
-        &mut c,
-        Role::Executor,
-        &spec.volumes,
-        &spec.executor.volume_mounts,
-    )?;
-    for (k, v) in &spec.node_selector {
-        c.set(format!("spark.kubernetes.node.selector.{k}"), v);
+}
+
+/// `spec.dynamicAllocation`, when enabled.
+fn dynamic_allocation_confs(c: &mut Confs, spec: &SparkApplicationSpec) {
+    let Some(da) = spec.dynamic_allocation.as_ref().filter(|d| d.enabled) else {
+        return;
+    };
+    c.set("spark.dynamicAllocation.enabled", "true");
+    if let Some(n) = da.initial_executors {
+        c.set("spark.dynamicAllocation.initialExecutors", n);
     }
-    if let Some(da) = spec.dynamic_allocation.as_ref().filter(|d| d.enabled) {
-        c.set("spark.dynamicAllocation.enabled", "true");
-        if let Some(n) = da.initial_executors {
-            c.set("spark.dynamicAllocation.initialExecutors", n);
-        }
-        if let Some(n) = da.min_executors {
-            c.set("spark.dynamicAllocation.minExecutors", n);
-        }
-        if let Some(n) = da.max_executors {
-            c.set("spark.dynamicAllocation.maxExecutors", n);
-        }
-        c.set(
-            "spark.dynamicAllocation.shuffleTracking.enabled",
-            da.shuffle_tracking_enabled.unwrap_or(true),
-        );
-        if let Some(n) = da.shuffle_tracking_timeout {
-            c.set("spark.dynamicAllocation.shuffleTracking.timeout", n);
-        }
+    if let Some(n) = da.min_executors {
+        c.set("spark.dynamicAllocation.minExecutors", n);
     }
-    // The pod templates travel in the request, not as files; the container names tell
-    // Spark which of their containers is its own.
+    if let Some(n) = da.max_executors {
+        c.set("spark.dynamicAllocation.maxExecutors", n);
+    }
     c.set(
-        "spark.kubernetes.driver.podTemplateContainerName",
-        super::templates::DRIVER_CONTAINER,
+        "spark.dynamicAllocation.shuffleTracking.enabled",
+        da.shuffle_tracking_enabled.unwrap_or(true),
     );
-    c.set(
-        "spark.kubernetes.executor.podTemplateContainerName",
-        super::templates::EXECUTOR_CONTAINER,
-    );
+    if let Some(n) = da.shuffle_tracking_timeout {
+        c.set("spark.dynamicAllocation.shuffleTracking.timeout", n);
+    }
+}
+
+/// The proxy user, the primary resource and the application's arguments; refuses an
+/// application without a main file, or a JVM one without a main class.
+fn application(args: &mut SubmitArgs, spec: &SparkApplicationSpec) -> Result<(), RenderError> {
     args.proxy_user = spec.proxy_user.clone().filter(|s| !s.is_empty());
     args.primary = spec.main_application_file.clone();
     if args.primary.is_none() {
@@ -197,10 +219,25 @@ pub fn submit_args(
         ));
     }
     args.app_args = spec.arguments.clone();
-    args.conf = c.0;
-    Ok(args)
+    Ok(())
 }
 
+/// What the per-role steps read.
+struct RoleCtx<'a> {
+    spec: &'a SparkApplicationSpec,
+    role: Role,
+    p: PodView<'a>,
+    /// The role's word in Spark's keys: `driver` or `executor`.
+    r: &'static str,
+}
+
+impl RoleCtx<'_> {
+    fn label(&self, k: &str) -> String {
+        format!("spark.kubernetes.{}.label.{k}", self.r)
+    }
+}
+
+/// One role's pod settings, in kubeflow's order.
 fn pod_confs(
     c: &mut Confs,
     app: &SparkApplication,
@@ -209,42 +246,78 @@ fn pod_confs(
     submission_id: &str,
 ) -> Result<(), RenderError> {
     let spec = &app.spec;
-    let p = role.view(spec);
-    let r = role.conf_word();
-    let label = |k: &str| format!("spark.kubernetes.{r}.label.{k}");
-    c.set(label(labels::APP_NAME), name);
-    c.set(label(labels::LAUNCHED_BY), "true");
-    // kubeflow marks pods for its webhook; sparkplane has none, but tools select on it.
-    if p.template.is_none() {
-        c.set(label(labels::MUTATED_BY), "true");
-    }
-    c.set(label(labels::SUBMISSION_ID), submission_id);
-    let conf = &spec.spark_conf;
+    let ctx = RoleCtx {
+        spec,
+        role,
+        p: role.view(spec),
+        r: role.conf_word(),
+    };
+    operator_labels(c, &ctx, name, submission_id);
     if role == Role::Executor {
-        let dynamic = match &spec.dynamic_allocation {
-            Some(d) => d.enabled,
-            None => conf
-                .get("spark.dynamicallocation.enabled")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-        };
-        let instances = spec.executor.instances.or_else(|| {
-            let unset = conf
-                .get(keys::EXECUTOR_INSTANCES)
-                .is_none_or(|v| v.is_empty());
-            (unset && !dynamic).then_some(1)
-        });
-        if let Some(n) = instances {
-            c.set(keys::EXECUTOR_INSTANCES, n);
-        }
+        executor_instances(c, spec);
     }
-    if let Some(image) = p
+    if let Some(image) = ctx
+        .p
         .image
         .filter(|s| !s.is_empty())
         .or(spec.image.as_ref().filter(|s| !s.is_empty()))
     {
-        c.set(format!("spark.kubernetes.{r}.container.image"), image);
+        c.set(format!("spark.kubernetes.{}.container.image", ctx.r), image);
     }
-    let keys = role.resources();
+    cores_and_memory(c, &ctx)?;
+    role_settings(c, &ctx);
+    labels_and_annotations(c, &ctx, app);
+    for (k, v) in ctx.p.env_secret_key_refs {
+        c.set(
+            format!("spark.kubernetes.{}.secretKeyRef.{k}", ctx.r),
+            format!("{}:{}", v.name, v.key),
+        );
+    }
+    if role == Role::Executor {
+        if let Some(v) = ctx.p.java_options {
+            c.set("spark.executor.extraJavaOptions", v);
+        }
+    }
+    Ok(())
+}
+
+/// The labels the operator puts on every pod of the application.
+fn operator_labels(c: &mut Confs, ctx: &RoleCtx<'_>, name: &str, submission_id: &str) {
+    c.set(ctx.label(labels::APP_NAME), name);
+    c.set(ctx.label(labels::LAUNCHED_BY), "true");
+    // kubeflow marks pods for its webhook; sparkplane has none, but tools select on it.
+    if ctx.p.template.is_none() {
+        c.set(ctx.label(labels::MUTATED_BY), "true");
+    }
+    c.set(ctx.label(labels::SUBMISSION_ID), submission_id);
+}
+
+/// The executor count: `executor.instances`, else 1 when neither sparkConf nor dynamic
+/// allocation says otherwise (kubeflow's webhook default).
+fn executor_instances(c: &mut Confs, spec: &SparkApplicationSpec) {
+    let conf = &spec.spark_conf;
+    let dynamic = match &spec.dynamic_allocation {
+        Some(d) => d.enabled,
+        None => conf
+            .get("spark.dynamicallocation.enabled")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    };
+    let instances = spec.executor.instances.or_else(|| {
+        let unset = conf
+            .get(keys::EXECUTOR_INSTANCES)
+            .is_none_or(|v| v.is_empty());
+        (unset && !dynamic).then_some(1)
+    });
+    if let Some(n) = instances {
+        c.set(keys::EXECUTOR_INSTANCES, n);
+    }
+}
+
+/// Cores and memory, with kubeflow's defaults (1 core, 1g) where sparkConf sets none.
+fn cores_and_memory(c: &mut Confs, ctx: &RoleCtx<'_>) -> Result<(), RenderError> {
+    let (spec, p) = (ctx.spec, ctx.p);
+    let conf = &spec.spark_conf;
+    let keys = ctx.role.resources();
     let cores = p
         .cores
         .or_else(|| (!conf.contains_key(keys.cores_key())).then_some(1));
@@ -269,7 +342,7 @@ fn pod_confs(
     // `batch::spark_memory::executor_memory`). Set after sparkConf, it wins over
     // `spark.executor.memoryOverhead` there; the minimum the limit was checked against
     // already counted that overhead.
-    let derived = match role {
+    let derived = match ctx.role {
         // Only with a limit: without one, Spark's own arithmetic applies unchanged, and
         // sizes this reading cannot parse are left for Spark to report.
         Role::Executor if p.memory_limit.is_some() => {
@@ -282,13 +355,19 @@ fn pod_confs(
     } else if let Some(v) = p.memory_overhead {
         c.set(keys.memory_overhead_key(), v);
     }
+    Ok(())
+}
+
+/// The service account, and what only one of the roles has.
+fn role_settings(c: &mut Confs, ctx: &RoleCtx<'_>) {
+    let (spec, p) = (ctx.spec, ctx.p);
     if let Some(v) = p.service_account {
         c.set(
-            format!("spark.kubernetes.authenticate.{r}.serviceAccountName"),
+            format!("spark.kubernetes.authenticate.{}.serviceAccountName", ctx.r),
             v,
         );
     }
-    match role {
+    match ctx.role {
         Role::Driver => {
             if let Some(v) = p.java_options {
                 c.set("spark.driver.extraJavaOptions", v);
@@ -303,19 +382,25 @@ fn pod_confs(
             }
         }
     }
+}
+
+/// The application's labels, then the role's labels and annotations, then the driver
+/// Service's.
+fn labels_and_annotations(c: &mut Confs, ctx: &RoleCtx<'_>, app: &SparkApplication) {
+    let (spec, p) = (ctx.spec, ctx.p);
     for (k, v) in &app.metadata.labels.clone().unwrap_or_default() {
         // Kueue's labels stay on the SparkApplication (kubeflow does the same).
         if !k.starts_with("kueue.x-k8s.io/") {
-            c.set(label(k), v);
+            c.set(ctx.label(k), v);
         }
     }
     for (k, v) in p.labels {
-        c.set(label(k), v);
+        c.set(ctx.label(k), v);
     }
     for (k, v) in p.annotations {
-        c.set(format!("spark.kubernetes.{r}.annotation.{k}"), v);
+        c.set(format!("spark.kubernetes.{}.annotation.{k}", ctx.r), v);
     }
-    if role == Role::Driver {
+    if ctx.role == Role::Driver {
         for (k, v) in &spec.driver.service_labels {
             c.set(format!("spark.kubernetes.driver.service.label.{k}"), v);
         }
@@ -323,18 +408,6 @@ fn pod_confs(
             c.set(format!("spark.kubernetes.driver.service.annotation.{k}"), v);
         }
     }
-    for (k, v) in p.env_secret_key_refs {
-        c.set(
-            format!("spark.kubernetes.{r}.secretKeyRef.{k}"),
-            format!("{}:{}", v.name, v.key),
-        );
-    }
-    if role == Role::Executor {
-        if let Some(v) = p.java_options {
-            c.set("spark.executor.extraJavaOptions", v);
-        }
-    }
-    Ok(())
 }
 
 fn env_prefix(role: Role) -> &'static str {
