@@ -50,9 +50,37 @@ pub struct ValidateArgs {
     /// Manifest files (YAML or JSON, one or more documents each).
     #[arg(short = 'f', long = "file", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
+    /// Where the manifests must run: beyond the manifest's own rules, `kubernetes` also
+    /// asks what `render` and the operator would refuse (a file of this machine, client mode,
+    /// a pod the API server would refuse), `local` what the local runtime would; `both`
+    /// (the default) asks both.
+    #[arg(long, value_enum, default_value_t = ValidateTarget::Both)]
+    pub target: ValidateTarget,
     /// The sparkConf keys admitted, as by an operator's.
     #[command(flatten)]
     pub tenancy: TenancyArgs,
+}
+
+/// Where `validate` checks that manifests can run.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ValidateTarget {
+    /// The local runtime (`sparkplane app submit`, `sparkplane cluster up`).
+    Local,
+    /// Kubernetes (`sparkplane render`, the operator).
+    Kubernetes,
+    /// Both.
+    Both,
+}
+
+impl ValidateTarget {
+    /// Whether the local runtime's checks run.
+    pub fn local(self) -> bool {
+        matches!(self, ValidateTarget::Local | ValidateTarget::Both)
+    }
+    /// Whether Kubernetes' checks run.
+    pub fn kubernetes(self) -> bool {
+        matches!(self, ValidateTarget::Kubernetes | ValidateTarget::Both)
+    }
 }
 
 /// The tenancy boundary, for `operator`, `render` and `validate` alike.

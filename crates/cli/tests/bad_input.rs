@@ -204,7 +204,8 @@ fn every_problem_of_a_file_is_reported() {
 #[test]
 fn valid_examples_validate() {
     let env = env();
-    let mut args = vec!["validate".to_string()];
+    // The word counts read files of this machine: they run on the local runtime only.
+    let mut args = vec!["validate".to_string(), "--target".into(), "local".into()];
     for f in [
         "cluster.yaml",
         "spark-pi.yaml",
@@ -219,6 +220,13 @@ fn valid_examples_validate() {
     assert_eq!(
         out.lines().filter(|l| l.contains("is valid")).count(),
         4,
+        "{out}"
+    );
+    let both = ["cluster.yaml", "spark-pi.yaml"].map(|f| example(f).display().to_string());
+    let out = env.ok(&["validate", "-f", &both[0], "-f", &both[1]]);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("is valid")).count(),
+        2,
         "{out}"
     );
 }
@@ -320,4 +328,53 @@ fn invalid_cluster_manifest_starts_nothing() {
         &["spec.workers.replicas", "maxReplicas"],
         |_| {},
     );
+}
+
+/// `validate` passes only what every target runs: a manifest the local runtime runs but
+/// Kubernetes cannot (client mode, a file of this machine) is refused, saying that it is
+/// Kubernetes' refusal, unless `--target local` asks about the local runtime only.
+#[test]
+fn validate_refuses_what_render_and_the_operator_would() {
+    let env = env();
+    let cases = [
+        (
+            APP_HEAD.replace("mode: cluster", "mode: client"),
+            "spec.mode",
+        ),
+        (
+            APP_HEAD.replace("local:///x.jar", "jobs/app.jar"),
+            "spec.mainApplicationFile",
+        ),
+    ];
+    for (i, (manifest, path)) in cases.iter().enumerate() {
+        let f = env.file(
+            &format!("m{i}.yaml"),
+            &format!("{manifest}  image: spark:4.3.0\n"),
+        );
+        let f = f.display().to_string();
+        for target in [None, Some("kubernetes"), Some("both")] {
+            let mut args = vec!["validate", "-f", &f];
+            if let Some(t) = target {
+                args.extend(["--target", t]);
+            }
+            let out = env.run(&args);
+            let (stdout, stderr) = outputs(&out);
+            assert_eq!(out.status.code(), Some(2), "{target:?}: {stdout}{stderr}");
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+            assert_eq!(errors.len(), 1, "{stderr}");
+            assert!(
+                errors[0].starts_with(&format!("error: {f}: {path}: "))
+                    && errors[0].ends_with("(on Kubernetes: `render` and the operator refuse it)"),
+                "{stderr}"
+            );
+            assert!(!stdout.contains("is valid"), "{stdout}");
+        }
+        let out = env.ok(&["validate", "--target", "local", "-f", &f]);
+        assert!(out.contains("is valid"), "{out}");
+        // render says the same, in the same words.
+        let out = env.run(&["render", "-f", &f]);
+        let (_, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("{path}: ")), "{stderr}");
+    }
 }

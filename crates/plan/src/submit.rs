@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sparkplane_api::restart::RetryPolicy;
 use sparkplane_api::v1beta2::{
-    PodView, SparkApplication, SparkApplicationSpec, SparkApplicationType,
+    defaults, PodView, SparkApplication, SparkApplicationSpec, SparkApplicationType,
 };
 use sparkplane_api::Problem;
 use sparkplane_spark_resources::cores::standalone_max_cores;
@@ -241,6 +241,16 @@ impl<'a> Builder<'a> {
 /// then sparkConf and hadoopConf as given, then the typed fields (which the kubeflow
 /// operator also passes after sparkConf), then sparkplane's own settings.
 pub fn plan_submit(inputs: &SubmitInputs<'_>) -> Result<SubmitPlan, Vec<Problem>> {
+    // kubeflow's defaults, as the Kubernetes render applies them: an application that names
+    // no executor count or cores asks for the same executors here as there.
+    let app = SparkApplication {
+        spec: defaults::defaulted(&inputs.app.spec),
+        ..inputs.app.clone()
+    };
+    let inputs = &SubmitInputs {
+        app: &app,
+        ..*inputs
+    };
     let mut b = Builder::new(inputs);
     let (master, secret_env) = cluster_defaults(&mut b);
     given_conf(&mut b);

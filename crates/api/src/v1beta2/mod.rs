@@ -13,6 +13,7 @@
 //! - Status timestamps are `Time`; status states are enums.
 
 mod application;
+pub mod defaults;
 mod pod;
 mod pod_view;
 mod scheduled;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Volume, VolumeMount};
 use sparkplane_api::v1beta2::{
-    PodView, SecretInfo, SecretType, SparkApplicationSpec, SparkApplicationType,
+    defaults, PodView, SecretInfo, SecretType, SparkApplicationSpec, SparkApplicationType,
 };
 use sparkplane_api::SparkApplication;
 use sparkplane_spark_resources::keys;
@@ -292,23 +292,9 @@ fn operator_labels(c: &mut Confs, ctx: &RoleCtx<'_>, name: &str, submission_id: 
     c.set(ctx.label(labels::SUBMISSION_ID), submission_id);
 }
 
-/// The executor count: `executor.instances`, else 1 when neither sparkConf nor dynamic
-/// allocation says otherwise (kubeflow's webhook default).
+/// The executor count, with kubeflow's default (`sparkplane_api::v1beta2::defaults`).
 fn executor_instances(c: &mut Confs, spec: &SparkApplicationSpec) {
-    let conf = &spec.spark_conf;
-    let dynamic = match &spec.dynamic_allocation {
-        Some(d) => d.enabled,
-        None => conf
-            .get("spark.dynamicallocation.enabled")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-    };
-    let instances = spec.executor.instances.or_else(|| {
-        let unset = conf
-            .get(keys::EXECUTOR_INSTANCES)
-            .is_none_or(|v| v.is_empty());
-        (unset && !dynamic).then_some(1)
-    });
-    if let Some(n) = instances {
+    if let Some(n) = defaults::executor_instances(spec) {
         c.set(keys::EXECUTOR_INSTANCES, n);
     }
 }
@@ -316,12 +302,8 @@ fn executor_instances(c: &mut Confs, spec: &SparkApplicationSpec) {
 /// Cores and memory, with kubeflow's defaults (1 core, 1g) where sparkConf sets none.
 fn cores_and_memory(c: &mut Confs, ctx: &RoleCtx<'_>) -> Result<(), RenderError> {
     let (spec, p) = (ctx.spec, ctx.p);
-    let conf = &spec.spark_conf;
     let keys = ctx.role.resources();
-    let cores = p
-        .cores
-        .or_else(|| (!conf.contains_key(keys.cores_key())).then_some(1));
-    if let Some(n) = cores {
+    if let Some(n) = defaults::cores(spec, &p, keys.cores_key()) {
         c.set(keys.cores_key(), n);
     }
     if let Some(v) = p.core_request {
@@ -330,11 +312,7 @@ fn cores_and_memory(c: &mut Confs, ctx: &RoleCtx<'_>) -> Result<(), RenderError>
     if let Some(v) = p.core_limit {
         c.set(keys.limit_cores_key(), v);
     }
-    let memory = p
-        .memory
-        .cloned()
-        .or_else(|| (!conf.contains_key(keys.memory_key())).then(|| "1g".to_string()));
-    if let Some(v) = memory {
+    if let Some(v) = defaults::memory(spec, &p, keys.memory_key()) {
         c.set(keys.memory_key(), v);
     }
     // Spark sets an executor's memory limit to its request and ignores the template's, so

@@ -18,8 +18,8 @@
 
 use std::collections::BTreeMap;
 
+use sparkplane_api::v1beta2::defaults::defaulted;
 use sparkplane_api::v1beta2::SparkApplicationSpec;
-use sparkplane_spark_resources::keys;
 
 use super::quantity::Quantity;
 use super::spark_memory;
@@ -29,44 +29,6 @@ use crate::render::RenderError;
 
 /// Resource name → amount (Go's `corev1.ResourceList`).
 pub type Resources = BTreeMap<String, Quantity>;
-
-/// `spec` with kubeflow's defaults: one core and `1g` for the driver and executors unless
-/// sparkConf sets them, and one executor unless sparkConf or dynamic allocation decide.
-pub fn defaulted(spec: &SparkApplicationSpec) -> SparkApplicationSpec {
-    let mut s = spec.clone();
-    let conf = &spec.spark_conf;
-    if s.driver.cores.is_none() && !conf.contains_key(keys::DRIVER_CORES) {
-        s.driver.cores = Some(1);
-    }
-    if s.driver.memory.is_none() && !conf.contains_key(keys::DRIVER_MEMORY) {
-        s.driver.memory = Some("1g".into());
-    }
-    if s.executor.cores.is_none() && !conf.contains_key(keys::EXECUTOR_CORES) {
-        s.executor.cores = Some(1);
-    }
-    if s.executor.memory.is_none() && !conf.contains_key(keys::EXECUTOR_MEMORY) {
-        s.executor.memory = Some("1g".into());
-    }
-    // defaults.go reads the conf key in lower case, so only the spec field counts there.
-    let dynamic = match &s.dynamic_allocation {
-        Some(d) => d.enabled,
-        None => conf
-            .get("spark.dynamicallocation.enabled")
-            .is_some_and(|v| parse_go_bool(v)),
-    };
-    let conf_instances = conf
-        .get(keys::EXECUTOR_INSTANCES)
-        .is_some_and(|v| !v.is_empty());
-    if s.executor.instances.is_none() && !conf_instances && !dynamic {
-        s.executor.instances = Some(1);
-    }
-    s
-}
-
-/// Go's `strconv.ParseBool` truth values.
-fn parse_go_bool(v: &str) -> bool {
-    matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
-}
 
 /// The executors the driver asks for at start: with dynamic allocation the largest of
 /// `instances`, `initialExecutors` and `minExecutors`; otherwise `instances`, or Spark's

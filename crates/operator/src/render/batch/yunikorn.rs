@@ -56,7 +56,7 @@ fn node_selector(
 
 /// Adds the task groups and the queue to `app` (a copy being prepared for submission).
 pub fn apply(app: &mut SparkApplication) -> Result<(), RenderError> {
-    let spec = requests::defaulted(&app.spec);
+    let spec = sparkplane_api::v1beta2::defaults::defaulted(&app.spec);
     let queue = spec
         .batch_scheduler_options
         .as_ref()
