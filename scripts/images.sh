@@ -527,6 +527,7 @@ check_spark() {
   local master_pid=$! json='' history='' _
   wait_running "$id-m" || fail "$ref: master role: the container did not start: $(tail -20 "$work/master.log")"
   "${R[@]}" exec --detach --env SPARK_WORKER_CORES=1 --env SPARK_WORKER_MEMORY=600m \
+    --env SPARK_WORKER_OPTS=-Dspark.decommission.enabled=true \
     "$id-m" /opt/entrypoint.sh worker spark://127.0.0.1:7077 >"$work/worker.log" 2>&1
   "${R[@]}" exec --detach --env SPARK_HISTORY_OPTS=-Dspark.history.fs.logDirectory=file:/opt/spark/work-dir/events \
     "$id-m" bash -c 'mkdir -p /opt/spark/work-dir/events && exec /opt/entrypoint.sh history-server' \
@@ -538,6 +539,15 @@ check_spark() {
       && jq -e '.status == "ALIVE" and (.workers | length) >= 1' <<<"$json" >/dev/null && break
     sleep 1
   done
+  # A SparkCluster worker pod's preStop hook: the worker decommissions (the master marks it
+  # DECOMMISSIONED) and, having no executor, the hook returns at once.
+  local decom='' decom_json=''
+  decom=$(timeout 60 "${R[@]}" exec "$id-m" /opt/decom.sh worker 2>&1) || decom="failed: $decom"
+  for _ in $(seq 1 30); do
+    decom_json=$(fetch_in "$id-m" http://127.0.0.1:8080/json/) || decom_json=''
+    jq -e '[.workers[] | select(.state == "DECOMMISSIONED")] | length == 1' <<<"$decom_json" >/dev/null 2>&1 && break
+    sleep 1
+  done
   "${R[@]}" kill "$id-m" TERM 2>/dev/null || true
   wait "$master_pid" || true
   "${R[@]}" delete --force "$id-m" 2>/dev/null || true
@@ -547,7 +557,11 @@ check_spark() {
     || fail "$ref: worker role: no ALIVE worker with 1 core and 600 MB registered: $(jq -c .workers <<<"$json"); log: $(tail -20 "$work/worker.log")"
   jq -e 'type == "array"' <<<"$history" >/dev/null 2>&1 \
     || fail "$ref: history-server role: no application list on :18080/api/v1/applications: ${history:-no answer}; log: $(tail -20 "$work/history.log")"
-  pass "$ref: master role serves its UI (ALIVE at spark://127.0.0.1:7077); a worker (1 core, 600m) registered; the history server answers; stopped"
+  grep -q "worker JVM .* drained" <<<"$decom" \
+    || fail "$ref: /opt/decom.sh worker did not report a drained worker: $decom"
+  jq -e '[.workers[] | select(.state == "DECOMMISSIONED")] | length == 1' <<<"$decom_json" >/dev/null 2>&1 \
+    || fail "$ref: after /opt/decom.sh worker the master shows no DECOMMISSIONED worker: $(jq -c .workers <<<"$decom_json" 2>/dev/null); log: $(tail -20 "$work/worker.log")"
+  pass "$ref: master role serves its UI (ALIVE at spark://127.0.0.1:7077); a worker (1 core, 600m) registered; the history server answers; /opt/decom.sh worker decommissions the worker; stopped"
   rm -rf "$b"
 }
 

@@ -10,6 +10,23 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// How long a scale-down waits for a decommissioned worker's executors, unless
+/// `workers.decommissionTimeoutSeconds` says otherwise: locally and on Kubernetes alike.
+pub const DEFAULT_DECOMMISSION_TIMEOUT_SECONDS: i64 = 600;
+
+/// What a cluster's applications are given so that a worker's scale-down drains them
+/// gracefully (executors decommission, their shuffle and RDD blocks migrate): by the local
+/// runtime to every application it submits to a cluster, and on Kubernetes through the
+/// master's `spark-defaults.conf`, which `spark-submit` run in the master pod reads.
+pub const APP_DECOMMISSION_CONF: [(&str, &str); 4] = [
+    ("spark.decommission.enabled", "true"),
+    ("spark.storage.decommission.enabled", "true"),
+    ("spark.storage.decommission.shuffleBlocks.enabled", "true"),
+    ("spark.storage.decommission.rddBlocks.enabled", "true"),
+];
+
+/// What the workers are given so that SIGPWR decommissions them.
+pub const WORKER_DECOMMISSION_CONF: [(&str, &str); 1] = [("spark.decommission.enabled", "true")];
 /// Desired state of a Spark standalone cluster.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(

@@ -899,17 +899,28 @@ fn alive_workers(master: &serde_json::Value) -> usize {
 /// the pod's `spark-defaults.conf` and the secret (from the pod's environment, by the shell's
 /// builtin printf: never an argument) go into a 0600 properties file.
 fn submit_in_master_pod(lab: &Lab, name: &str) -> String {
+    submit_in_master_pod_with(
+        lab,
+        name,
+        "",
+        "--class org.sparkplane.examples.SparkPi /opt/spark/examples/jars/sparkplane-examples.jar 20",
+    )
+}
+
+/// Runs spark-submit in the master pod with the cluster's own defaults (and its secret):
+/// `prepare` runs first, `args` end the command line.
+fn submit_in_master_pod_with(lab: &Lab, name: &str, prepare: &str, args: &str) -> String {
     let script = format!(
         r#"set -eu
 umask 077
+{prepare}
 conf=/tmp/submit.conf
 cat "$SPARK_CONF_DIR/spark-defaults.conf" > "$conf"
 printf 'spark.authenticate.secret=%s\n' "$_SPARK_AUTH_SECRET" >> "$conf"
 exec /opt/spark/bin/spark-submit --properties-file "$conf" \
   --master spark://{name}-master.{RESTRICTED_NS}.svc:7077 \
-  --class org.sparkplane.examples.SparkPi \
   --driver-memory 512m --executor-memory 512m --total-executor-cores 2 \
-  /opt/spark/examples/jars/sparkplane-examples.jar 20"#
+  {args}"#
     );
     let o = lab.kubectl(&[
         "-n",
@@ -1053,7 +1064,35 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
         header.contains("READY") && header.contains("DESIRED"),
         "{header}"
     );
-    // The scale subresource, as `kubectl scale` (and a HorizontalPodAutoscaler) use it.
+    // The scale subresource, as `kubectl scale` (and a HorizontalPodAutoscaler) use it, while
+    // a job runs on both workers: the leaving worker's preStop hook decommissions it (the
+    // master shows it DECOMMISSIONED), its executor finishes its task and leaves, and the job
+    // completes on the other.
+    let job = std::thread::spawn({
+        let name = name.to_string();
+        move || {
+            submit_in_master_pod_with(
+                lab,
+                &name,
+                "cat > /tmp/slow.py <<'EOF'\n\
+                 import time\n\
+                 from pyspark.sql import SparkSession\n\
+                 sc = SparkSession.builder.getOrCreate().sparkContext\n\
+                 print('SLOW SUM', sc.parallelize(range(60), 60).map(lambda x: (time.sleep(1), x)[1]).sum())\n\
+                 EOF",
+                "/tmp/slow.py",
+            )
+        }
+    });
+    wait_for("an executor on each worker", JOB_TIMEOUT, || {
+        let m = master_json(lab, name);
+        let busy = m["workers"]
+            .as_array()?
+            .iter()
+            .filter(|w| w["state"] == "ALIVE" && w["coresused"] == 1)
+            .count();
+        (busy == 2).then_some(())
+    });
     lab.kubectl_ok(&[
         "-n",
         RESTRICTED_NS,
@@ -1063,6 +1102,16 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
         "--replicas",
         "1",
     ]);
+    wait_for("a DECOMMISSIONED worker at the master", JOB_TIMEOUT, || {
+        let m = master_json(lab, name);
+        m["workers"]
+            .as_array()?
+            .iter()
+            .any(|w| w["state"] == "DECOMMISSIONED")
+            .then_some(())
+    });
+    let out = job.join().expect("the slow job's thread");
+    assert!(out.contains("SLOW SUM 1770"), "{}", tail(&out, 60));
     wait_for("the workers scaled to 1", JOB_TIMEOUT, || {
         let sts = lab.get(RESTRICTED_NS, "statefulset", &format!("{name}-worker"))?;
         let c = lab.get(RESTRICTED_NS, "sparkcluster", name)?;

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod pods;
+pub use pods::{DECOMMISSION_HOOK, WORKER_STOP_GRACE_SECONDS};
 pub mod sizing;
 
 use std::collections::BTreeMap;
@@ -376,6 +377,10 @@ fn master_conf(c: &Cluster<'_>) -> BTreeMap<String, String> {
         "spark.master.rest.port".into(),
         MASTER_REST_PORT.to_string(),
     );
+    // Read by spark-submit in the master pod: its applications drain when a worker goes.
+    for (k, v) in sparkplane_api::cluster::APP_DECOMMISSION_CONF {
+        conf.insert(k.into(), v.into());
+    }
     conf
 }
 
@@ -384,7 +389,9 @@ fn worker_conf(c: &Cluster<'_>) -> BTreeMap<String, String> {
     let mut conf = c.spec.spark_conf.clone();
     conf.extend(c.spec.workers.spark_conf.clone());
     conf.extend(auth_conf(c));
-    conf.insert("spark.decommission.enabled".into(), "true".into());
+    for (k, v) in sparkplane_api::cluster::WORKER_DECOMMISSION_CONF {
+        conf.insert(k.into(), v.into());
+    }
     conf
 }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HTTPGetAction, KeyToPath, ObjectFieldSelector, Pod, PodSpec, PodTemplateSpec, Probe,
-    SecretKeySelector, Toleration, Volume, VolumeMount,
+    ExecAction, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler, ObjectFieldSelector, Pod,
+    PodSpec, PodTemplateSpec, Probe, SecretKeySelector, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -289,7 +289,37 @@ pub(crate) fn worker_template(c: &Cluster<'_>, size: &WorkerSize) -> PodTemplate
                 .push(mount("work", WORK_DIR, false));
         }),
         readiness("ui"),
+        decommission_on_stop(
+            w.decommission_timeout_seconds
+                .unwrap_or(sparkplane_api::cluster::DEFAULT_DECOMMISSION_TIMEOUT_SECONDS),
+        ),
         scheduling(&w.node_selector, &w.tolerations),
         restricted(),
     ])
+}
+
+/// The hook the image runs before a worker pod stops (a StatefulSet scaling down, a rolling
+/// update): it decommissions the worker (SIGPWR) and returns once its executors are gone, as
+/// the local runtime's supervisor does on scale-down.
+pub const DECOMMISSION_HOOK: [&str; 2] = ["/opt/decom.sh", "worker"];
+
+/// What a worker's JVM gets, after the hook, to stop on SIGTERM.
+pub const WORKER_STOP_GRACE_SECONDS: i64 = 30;
+
+/// Scale-down by decommissioning: the preStop hook drains the worker, within the manifest's
+/// timeout, which the grace period bounds (the kubelet counts the hook inside it).
+fn decommission_on_stop(timeout_seconds: i64) -> Step<'static> {
+    Box::new(move |t| {
+        container(t).lifecycle = Some(Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                exec: Some(ExecAction {
+                    command: Some(DECOMMISSION_HOOK.iter().map(|s| s.to_string()).collect()),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        spec(t).termination_grace_period_seconds =
+            Some(timeout_seconds.max(0) + WORKER_STOP_GRACE_SECONDS);
+    })
 }

@@ -278,3 +278,56 @@ fn what_kubernetes_cannot_run_is_refused_with_every_field() {
     ))
     .unwrap();
 }
+
+#[test]
+fn workers_are_decommissioned_before_they_stop() {
+    let cases: &[(Value, i64)] = &[
+        // The manifest's timeout, else the local runtime's default; the JVM's stop after it.
+        (json!({"sparkVersion": "4.3.0"}), 600 + 30),
+        (
+            json!({"sparkVersion": "4.3.0", "workers": {"decommissionTimeoutSeconds": 45}}),
+            45 + 30,
+        ),
+        (
+            json!({"sparkVersion": "4.3.0", "workers": {"decommissionTimeoutSeconds": 0}}),
+            30,
+        ),
+    ];
+    for (spec, grace) in cases {
+        let o = build(&cluster(spec.clone())).unwrap();
+        let t = &o.workers.spec.template;
+        let hook = first(t)
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.pre_stop.as_ref())
+            .and_then(|h| h.exec.as_ref())
+            .and_then(|e| e.command.clone());
+        assert_eq!(
+            hook,
+            Some(vec!["/opt/decom.sh".to_string(), "worker".to_string()]),
+            "{spec}"
+        );
+        assert_eq!(
+            t.spec.as_ref().unwrap().termination_grace_period_seconds,
+            Some(*grace),
+            "{spec}"
+        );
+        // Spark's side of it: the workers decommission on SIGPWR.
+        let conf = o.config.data.as_ref().unwrap()[conf_keys::WORKER].clone();
+        assert!(conf.contains("spark.decommission.enabled=true\n"), "{conf}");
+    }
+    // And the applications' side, for spark-submit in the master pod.
+    let o = build(&cluster(json!({"sparkVersion": "4.3.0"}))).unwrap();
+    let conf = o.config.data.as_ref().unwrap()[conf_keys::MASTER].clone();
+    for key in [
+        "spark.decommission.enabled",
+        "spark.storage.decommission.enabled",
+        "spark.storage.decommission.shuffleBlocks.enabled",
+        "spark.storage.decommission.rddBlocks.enabled",
+    ] {
+        assert!(conf.contains(&format!("{key}=true\n")), "{conf}");
+    }
+    // The master has no hook: it is not scaled.
+    let o = build(&cluster(json!({"sparkVersion": "4.3.0"}))).unwrap();
+    assert!(first(&o.master.spec.template).lifecycle.is_none());
+}

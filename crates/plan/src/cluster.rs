@@ -23,8 +23,7 @@ pub const AUTH_SECRET_ENV: &str = "_SPARK_AUTH_SECRET";
 pub const DEFAULT_MASTER_MEMORY: &str = "1g";
 /// Default heap of a worker daemon.
 pub const DEFAULT_WORKER_DAEMON_MEMORY: &str = "512m";
-/// Default time a scale-down waits for a decommissioned worker's executors.
-pub const DEFAULT_DECOMMISSION_TIMEOUT_SECONDS: i64 = 600;
+pub use sparkplane_api::cluster::DEFAULT_DECOMMISSION_TIMEOUT_SECONDS;
 
 /// Ports chosen for the cluster's fixed endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -306,7 +305,7 @@ fn master_process(inputs: &ClusterInputs<'_>, sh: &Shared<'_>) -> ProcessSpec {
 /// the master stops placing work there and drivers migrate blocks off its executors).
 fn worker_template(sh: &Shared<'_>, master_url: &str) -> WorkerTemplate {
     let spec = sh.spec;
-    let worker_own = conf_of(&[("spark.decommission.enabled", "true")]);
+    let worker_own = conf_of(&sparkplane_api::cluster::WORKER_DECOMMISSION_CONF);
     let worker_conf = layer([
         &spec.spark_conf,
         &spec.workers.spark_conf,
@@ -336,12 +335,7 @@ fn worker_template(sh: &Shared<'_>, master_url: &str) -> WorkerTemplate {
 
 /// Applications' own conf: graceful decommissioning on their side too.
 fn app_own_conf(authenticate: bool) -> SparkConf {
-    let mut app_own = conf_of(&[
-        ("spark.decommission.enabled", "true"),
-        ("spark.storage.decommission.enabled", "true"),
-        ("spark.storage.decommission.shuffleBlocks.enabled", "true"),
-        ("spark.storage.decommission.rddBlocks.enabled", "true"),
-    ]);
+    let mut app_own = conf_of(&sparkplane_api::cluster::APP_DECOMMISSION_CONF);
     if authenticate {
         app_own.insert("spark.authenticate".into(), "true".into());
     }

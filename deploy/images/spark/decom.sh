@@ -1,9 +1,43 @@
 #!/bin/bash
-# preStop hook of executor pods when spark.decommission.enabled is set (the driver puts
-# `/opt/decom.sh` there): asks the executor JVM to decommission (SIGPWR, Spark's signal for it)
-# and returns once it has exited, so its blocks and shuffle files can migrate first. The pod's
+# preStop hook that decommissions a Spark daemon before Kubernetes stops its pod. The pod's
 # terminationGracePeriodSeconds bounds the wait.
+#
+#   /opt/decom.sh          executor pods, when spark.decommission.enabled is set (the driver puts
+#                          `/opt/decom.sh` there): asks the executor JVM to decommission (SIGPWR,
+#                          Spark's signal for it) and returns once it has exited, so its blocks
+#                          and shuffle files can migrate first.
+#   /opt/decom.sh worker   standalone worker pods (a SparkCluster's StatefulSet scaling down):
+#                          asks the Worker JVM to decommission (SIGPWR: the master stops giving
+#                          it executors and tells the applications), then returns once the
+#                          worker's own /json/ shows no executor and no core in use, as the
+#                          local runtime's supervisor does.
 set -uo pipefail
+
+if [ "${1:-}" = worker ]; then
+  pid=$(pgrep -n -f 'org\.apache\.spark\.deploy\.worker\.Worker')
+  if [ -z "$pid" ]; then
+    echo "decom: no worker JVM is running" >&2
+    exit 0
+  fi
+  echo "decom: asking worker JVM $pid to decommission" >&2
+  kill -s PWR "$pid" || exit 0
+  url=http://127.0.0.1:${SPARK_WORKER_WEBUI_PORT:-8081}/json/
+  while kill -0 "$pid" 2>/dev/null; do
+    # Drained: no executor left and no core in use. An unanswered request is not drained.
+    if python3 - "$url" <<'EOF' 2>/dev/null; then
+import json, sys, urllib.request
+w = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))
+sys.exit(0 if w.get("coresused", 1) == 0 and not w.get("executors") else 1)
+EOF
+      echo "decom: worker JVM $pid drained" >&2
+      exit 0
+    fi
+    sleep 2
+  done
+  echo "decom: worker JVM $pid exited" >&2
+  exit 0
+fi
+
 pid=$(pgrep -n -f 'org\.apache\.spark\.scheduler\.cluster\.k8s\.KubernetesExecutorBackend')
 if [ -z "$pid" ]; then
   echo "decom: no executor JVM is running" >&2
