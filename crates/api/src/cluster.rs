@@ -108,8 +108,26 @@ pub struct MasterSpec {
 }
 
 /// The standalone workers.
+///
+/// The bounds on `replicas` are also CEL rules of the CRD, so that the API server refuses a
+/// scale outside them, whichever client makes it (`kubectl scale`, a HorizontalPodAutoscaler,
+/// `sparkplane cluster scale --kube`), naming the field; `validate` checks the same offline.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.minReplicas) || !has(self.replicas) || self.replicas >= self.minReplicas",
+        "message": "expected replicas at least minReplicas",
+        "fieldPath": ".replicas",
+        "reason": "FieldValueInvalid"
+    },
+    {
+        "rule": "!has(self.maxReplicas) || !has(self.replicas) || self.replicas <= self.maxReplicas",
+        "message": "expected replicas at most maxReplicas",
+        "fieldPath": ".replicas",
+        "reason": "FieldValueInvalid"
+    }
+]))]
 pub struct WorkerSpec {
     /// Number of workers (default 2).
     #[serde(default = "default_replicas")]
