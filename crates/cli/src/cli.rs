@@ -340,14 +340,14 @@ pub struct PodSecurityArgs {
 
 impl PodSecurityArgs {
     /// The operator's Pod Security options; the default may not be below the minimum.
-    pub fn options(&self) -> anyhow::Result<sparkplane_operator::render::PodSecurityOptions> {
+    pub fn options(&self) -> anyhow::Result<sparkplane_render::PodSecurityOptions> {
         let (default, minimum) = (self.pod_security.level(), self.pod_security_minimum.level());
         if default < minimum {
             anyhow::bail!(
                 "--pod-security: expected a level of at least --pod-security-minimum \"{minimum}\", got \"{default}\""
             );
         }
-        Ok(sparkplane_operator::render::PodSecurityOptions { default, minimum })
+        Ok(sparkplane_render::PodSecurityOptions { default, minimum })
     }
 }
 
@@ -367,8 +367,8 @@ pub struct UiArgs {
 
 impl UiArgs {
     /// The operator's UI options.
-    pub fn options(&self) -> sparkplane_operator::render::UiOptions {
-        sparkplane_operator::render::UiOptions {
+    pub fn options(&self) -> sparkplane_render::UiOptions {
+        sparkplane_render::UiOptions {
             service: !self.no_ui_service,
             ingress_url_format: self.ingress_url_format.clone(),
             ingress_class_name: self.ingress_class_name.clone(),

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sparkplane_api::{Manifest, SparkApplication};
-use sparkplane_operator::render::{render, RenderOptions};
 use sparkplane_plan::submit::{plan_submit, SubmitInputs, Target};
+use sparkplane_render::{render, RenderOptions};
 
 /// SPARK_HOME the local plan is given: `local:///opt/spark/...` maps to it.
 const SPARK_HOME: &str = "/spark-home";

@@ -2,10 +2,13 @@
 //! `SparkApplication` and `ScheduledSparkApplication`, submitting through the native builder
 //! (no spark-submit JVM, no admission webhook).
 //!
-//! [`render`] is the pure core: a manifest in, every object of one submission out.
-//! [`lifecycle`] decides, as a pure function of the application and what was observed of
-//! its driver, the next state and the actions to take. [`controller`] is the shell that
-//! watches the API, runs those decisions and writes the results.
+//! This crate is the imperative shell only: the controllers, the Kubernetes client, leader
+//! election, metrics and the HTTP endpoints. The decisions are pure functions in crates with
+//! no I/O: `sparkplane-render` (a manifest in, every object of one submission out),
+//! `sparkplane-lifecycle` (the application and what was observed of its driver in, the next
+//! state and the actions to take out) and `sparkplane-schedule` (cron and the runs of a
+//! ScheduledSparkApplication). [`controller`] watches the API, runs those decisions and
+//! writes the results.
 
 #![warn(missing_docs)]
 
@@ -14,8 +17,5 @@ pub mod controller;
 pub mod error;
 pub mod http;
 pub mod leader;
-pub mod lifecycle;
 pub mod memory;
 pub mod metrics;
-pub mod render;
-pub mod schedule;

@@ -15,10 +15,10 @@ use kube::api::DynamicObject;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
 use sparkplane_kube_double::{Fault, KubeDouble};
+use sparkplane_lifecycle::Settings;
 use sparkplane_operator::client;
 use sparkplane_operator::controller::app_resource;
 use sparkplane_operator::controller::{self, Config};
-use sparkplane_operator::lifecycle::Settings;
 use sparkplane_operator::metrics::Metrics;
 
 const NS: &str = "jobs";
@@ -46,7 +46,7 @@ impl Operator {
     async fn start_with(
         double: &KubeDouble,
         settings: Settings,
-        ui: sparkplane_operator::render::UiOptions,
+        ui: sparkplane_render::UiOptions,
     ) -> Operator {
         let config = Config {
             namespaces: vec![NS.into()],
@@ -216,7 +216,7 @@ fn events(double: &KubeDouble) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_runs_through_its_states_to_completed() {
     let double = KubeDouble::start().unwrap();
-    let ui = sparkplane_operator::render::UiOptions {
+    let ui = sparkplane_render::UiOptions {
         ingress_url_format: Some("{{$appName}}.spark.example.com".into()),
         ingress_class_name: Some("nginx".into()),
         ..Default::default()

@@ -231,7 +231,7 @@ async fn events(client: &kube::Client, ns: &str, name: &str) -> anyhow::Result<u
 /// `sparkConf`, else Spark's default, read as the operator reads it for the UI Service.
 fn ui_port_of(obj: &DynamicObject) -> u16 {
     // 4040 fits in a u16; the operator keeps the port as a Kubernetes i32.
-    const DEFAULT: u16 = sparkplane_operator::render::ui::DEFAULT_UI_PORT as u16;
+    const DEFAULT: u16 = sparkplane_render::ui::DEFAULT_UI_PORT as u16;
     obj.data
         .pointer("/spec/sparkConf/spark.ui.port")
         .and_then(serde_json::Value::as_str)

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
+use sparkplane_lifecycle::Settings;
 use sparkplane_operator::controller::{self, Config};
-use sparkplane_operator::lifecycle::Settings;
 use sparkplane_operator::metrics::Metrics;
 use sparkplane_operator::{client, http, leader};
 

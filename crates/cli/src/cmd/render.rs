@@ -1,8 +1,7 @@
 //! `sparkplane render`: the objects the operator creates for a manifest, offline.
 
 use sparkplane_api::{LoadOptions, Manifest, SparkApplication};
-use sparkplane_operator::render::{render, RenderOptions};
-use sparkplane_operator::schedule;
+use sparkplane_render::{render, RenderOptions};
 
 use crate::cli::RenderArgs;
 use crate::manifests;
@@ -32,7 +31,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<u8> {
         let app: SparkApplication = match &m.manifest {
             Manifest::SparkApplication(a) => (**a).clone(),
             Manifest::ScheduledSparkApplication(s) => {
-                let run = schedule::run_application(s, chrono::Utc::now());
+                let run = sparkplane_schedule::run_application(s, chrono::Utc::now());
                 items.push(serde_json::to_value(&run)?);
                 run
             }

@@ -5,9 +5,8 @@
 use std::path::Path;
 
 use sparkplane_api::{LoadedManifest, Manifest, SparkApplication};
-use sparkplane_operator::render::{render, RenderOptions};
-use sparkplane_operator::schedule;
 use sparkplane_plan::submit::{plan_submit, SubmitInputs, Target};
+use sparkplane_render::{render, RenderOptions};
 
 use crate::cli::ValidateArgs;
 use crate::{manifests, Reported};
@@ -66,7 +65,9 @@ fn kubernetes_refusals(
 ) -> Vec<String> {
     let app = match &m.manifest {
         Manifest::SparkApplication(a) => (**a).clone(),
-        Manifest::ScheduledSparkApplication(s) => schedule::run_application(s, chrono::Utc::now()),
+        Manifest::ScheduledSparkApplication(s) => {
+            sparkplane_schedule::run_application(s, chrono::Utc::now())
+        }
         Manifest::SparkCluster(c) => {
             let mut c = (**c).clone();
             c.metadata.namespace.get_or_insert_with(|| "default".into());

@@ -11,8 +11,8 @@ use kube::runtime::watcher::Event;
 
 use sparkplane_api::v1beta2::ExecutorState;
 
-use crate::lifecycle::pod::PodSummary;
-use crate::render::labels;
+use sparkplane_lifecycle::pod::PodSummary;
+use sparkplane_render::labels;
 
 /// The pods of one application, as compact as the lifecycle allows: 60,000 pods are
 /// mostly executors, of which a name, an id and a state are kept.
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(summary.name, "a-driver");
         assert_eq!(summary.submission_id.as_deref(), Some("s1"));
         assert_eq!(submission.as_deref(), Some("s1"));
-        assert_eq!(summary.phase, crate::lifecycle::pod::Phase::Running);
+        assert_eq!(summary.phase, sparkplane_lifecycle::pod::Phase::Running);
         assert!(
             index.pod("ns", "a", "a-exec-1").is_none(),
             "executors keep no summary"

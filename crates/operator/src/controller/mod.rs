@@ -1,5 +1,5 @@
-//! The SparkApplication controller: the shell around [`crate::lifecycle::decide`] and
-//! [`crate::render::render`].
+//! The SparkApplication controller: the shell around [`sparkplane_lifecycle::decide`] and
+//! [`sparkplane_render::render`].
 //!
 //! Applications are watched as untyped objects and parsed one by one, so a malformed one
 //! gets a status naming its field instead of breaking the watch for everyone. Driver and
@@ -35,9 +35,9 @@ use kube::{Api, Client, ResourceExt};
 
 use sparkplane_api::SparkConfPolicy;
 
-use crate::lifecycle::Settings;
 use crate::metrics::Metrics;
-use crate::render::{labels, UiOptions};
+use sparkplane_lifecycle::Settings;
+use sparkplane_render::{labels, UiOptions};
 
 /// The operator's settings.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct Config {
     /// are submitted (kubeflow's `--enable-resource-quota-enforcement`).
     pub resource_quota_enforcement: bool,
     /// The Pod Security level of the pods (`--pod-security`, `--pod-security-minimum`).
-    pub pod_security: crate::render::PodSecurityOptions,
+    pub pod_security: sparkplane_render::PodSecurityOptions,
     /// The sparkConf keys admitted past the tenancy boundary (`--allow-spark-conf`); every
     /// other key of [`sparkplane_api::tenancy`] fails its application.
     pub spark_conf: SparkConfPolicy,

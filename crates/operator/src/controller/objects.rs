@@ -12,8 +12,8 @@ use sparkplane_api::SparkApplication;
 
 use super::Context;
 use crate::error::OperatorError;
-use crate::render::batch::{self, PodGroup};
-use crate::render::{labels, names, pdb, Rendered};
+use sparkplane_render::batch::{self, PodGroup};
+use sparkplane_render::{labels, names, pdb, Rendered};
 
 /// The field manager of the operator's server-side applies.
 pub const FIELD_MANAGER: &str = "sparkplane-operator";

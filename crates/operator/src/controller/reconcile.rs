@@ -17,11 +17,11 @@ use tracing::Instrument;
 use super::index::Kept;
 use super::{events, objects, status, submit, Context, ERROR_REQUEUE};
 use crate::error::OperatorError;
-use crate::lifecycle::pod::PodSummary;
-use crate::lifecycle::quota::{self, QuotaError};
-use crate::lifecycle::{conditions, decide, Action, Driver, Executor, Input};
 use crate::metrics::{ObjectLabels, TransitionLabels};
-use crate::render::labels;
+use sparkplane_lifecycle::pod::PodSummary;
+use sparkplane_lifecycle::quota::{self, QuotaError};
+use sparkplane_lifecycle::{conditions, decide, Action, Driver, Executor, Input};
+use sparkplane_render::labels;
 
 /// How often an application is looked at without any event, as a safety net.
 const RESYNC: Duration = Duration::from_secs(300);
@@ -248,7 +248,7 @@ async fn record_transition(
     app: &SparkApplication,
     before: &SparkApplicationStatus,
     after: &SparkApplicationStatus,
-    t: &crate::lifecycle::Transition,
+    t: &sparkplane_lifecycle::Transition,
 ) {
     let labels = TransitionLabels {
         from: t.from.to_string(),

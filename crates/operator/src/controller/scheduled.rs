@@ -1,4 +1,5 @@
-//! The ScheduledSparkApplication controller: the shell around [`crate::schedule::decide`].
+//! The ScheduledSparkApplication controller: the shell around
+//! [`sparkplane_schedule::decide`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +18,8 @@ use tracing::Instrument;
 use super::{app_resource, ERROR_REQUEUE};
 use crate::error::OperatorError;
 use crate::metrics::{Metrics, ObjectLabels};
-use crate::render::labels;
-use crate::schedule::{decide, Action, Run};
+use sparkplane_render::labels;
+use sparkplane_schedule::{decide, Action, Run};
 
 /// What scheduled reconciles share.
 pub struct ScheduledContext {

@@ -11,8 +11,8 @@ use tracing::Instrument;
 
 use super::objects::{self, CreateFailure};
 use super::{status, Context};
-use crate::lifecycle::conditions;
-use crate::render::{render, RenderOptions};
+use sparkplane_lifecycle::conditions;
+use sparkplane_render::{render, RenderOptions};
 
 /// One submission waiting for a worker.
 pub struct Job {

@@ -17,6 +17,12 @@
 //! - with ResourceQuota enforcement, an application that would exceed a quota ends
 //!   `FAILED` before its submission (kubeflow's webhook denies it instead; module
 //!   [`quota`]).
+//!
+//! No I/O: the operator's controller (crate `sparkplane-operator`) observes the cluster,
+//! calls [`decide`] and carries out its actions; this crate depends on no async runtime or
+//! Kubernetes client, and the time is an argument.
+
+#![warn(missing_docs)]
 
 pub mod conditions;
 pub mod pod;

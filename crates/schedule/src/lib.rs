@@ -3,6 +3,13 @@
 //!
 //! Each run is named after its scheduled time, so an operator restarted after creating a run
 //! but before recording it finds the run there (409) instead of starting a second one.
+//!
+//! No I/O: the operator's controller (crate `sparkplane-operator`) lists the runs, calls
+//! [`decide`] and creates and deletes what it says; this crate depends on no async runtime or
+//! Kubernetes client, and the time is an argument. (One input is read from the process:
+//! [`cron::zone`] takes `TZ` for `timeZone: Local`, as kubeflow does.)
+
+#![warn(missing_docs)]
 
 pub mod cron;
 mod run;

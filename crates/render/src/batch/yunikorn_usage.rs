@@ -9,8 +9,8 @@ use sparkplane_api::v1beta2::SparkApplicationSpec;
 
 use super::spark_memory;
 use super::spark_settings::Manifest;
-use crate::render::submit_args::Role;
-use crate::render::RenderError;
+use crate::submit_args::Role;
+use crate::RenderError;
 
 fn resources(
     spec: &SparkApplicationSpec,

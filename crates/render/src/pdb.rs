@@ -75,7 +75,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn app(spec: Value) -> SparkApplication {
-        crate::render::fixtures::app("test-app", &spec)
+        crate::fixtures::app("test-app", &spec)
     }
 
     /// kubeflow's `driver_pdb_test.go`: only `true` makes a budget; it is named as the
@@ -104,7 +104,7 @@ mod tests {
         ];
         for (what, spec, want) in cases {
             let a = app(spec.clone());
-            let owner = crate::render::owner_reference(&a);
+            let owner = crate::owner_reference(&a);
             let pdb = build(&a, &owner);
             let Some(want) = want else {
                 assert!(pdb.is_none(), "{what}");

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::ApiResource;
+use kube::core::ApiResource;
 use serde::Serialize;
 
 use super::requests::Resources;

@@ -9,7 +9,7 @@ use sparkplane_api::SparkApplication;
 
 use super::pod_group::PodGroup;
 use super::requests;
-use crate::render::{names, RenderError};
+use crate::{names, RenderError};
 
 /// The PodGroup's API version.
 pub const API_VERSION: &str = "scheduling.x-k8s.io/v1alpha1";
@@ -88,7 +88,7 @@ mod tests {
         ];
         for (what, name, spec, want) in cases {
             let mut a = app(name, spec.clone());
-            let owner = crate::render::owner_reference(&a);
+            let owner = crate::owner_reference(&a);
             let group = serde_json::to_value(apply(&mut a, &owner).unwrap()).unwrap();
             assert_eq!(&group["spec"], want, "{what}");
             assert_eq!(group["apiVersion"], API_VERSION);
@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn a_kubernetes_size_names_its_field() {
         let mut a = app("test-app", json!({"executor": {"memory": "2Gi"}}));
-        let owner = crate::render::owner_reference(&a);
+        let owner = crate::owner_reference(&a);
         let e = apply(&mut a, &owner).unwrap_err();
         assert_eq!(e.path, "spec.executor.memory");
     }

@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use sparkplane_api::v1beta2::ExecutorState;
 
-use crate::render::labels;
+use sparkplane_render::labels;
 
 /// The phase of a pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,8 +22,8 @@ use sparkplane_spark_resources::keys::{EXECUTOR_INSTANCES, KUBERNETES_MEMORY_OVE
 use sparkplane_spark_resources::{Invalid, Language, Settings};
 
 use super::quantity::Quantity;
-use crate::render::submit_args::Role;
-use crate::render::RenderError;
+use crate::submit_args::Role;
+use crate::RenderError;
 
 /// A setting's value and the field it was read from.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,6 +3,12 @@
 //! webhook-style pod settings applied directly, the executor pod template, the UI Service and
 //! Ingress, the metrics ConfigMap, the batch scheduler's PodGroup and the driver's
 //! PodDisruptionBudget. `sparkplane render` prints the result; the controller applies it.
+//!
+//! No I/O: nothing here reads the clock, the environment, files or the network, and the crate
+//! depends on no async runtime or Kubernetes client (only `kube`'s core types); everything a
+//! rendering depends on is in its arguments ([`RenderOptions`]).
+
+#![warn(missing_docs)]
 
 pub mod batch;
 pub mod labels;

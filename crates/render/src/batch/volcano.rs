@@ -11,7 +11,7 @@ use sparkplane_api::SparkApplication;
 use super::pod_group::PodGroup;
 use super::quantity::Quantity;
 use super::requests::{self, Resources};
-use crate::render::{names, RenderError};
+use crate::{names, RenderError};
 
 /// The PodGroup's API version.
 pub const API_VERSION: &str = "scheduling.volcano.sh/v1beta1";
@@ -85,7 +85,7 @@ mod tests {
                            "driver": {"cores": 1, "memory": "2g"},
                            "executor": {"instances": 2, "cores": 1, "memory": "1g"}});
         sparkplane_kube_double::merge_patch(&mut s, &spec);
-        crate::render::fixtures::app("test-app", &s)
+        crate::fixtures::app("test-app", &s)
     }
 
     /// kubeflow's volcano `TestSchedule` cluster-mode cases, and its rule for a driver that
@@ -126,7 +126,7 @@ mod tests {
                 None,
             ),
         ];
-        let owner = crate::render::owner_reference(&app(json!({})));
+        let owner = crate::owner_reference(&app(json!({})));
         for (name, spec, want) in cases {
             let mut a = app(spec.clone());
             let group = apply(&mut a, &owner).unwrap();
@@ -167,7 +167,7 @@ mod tests {
         ];
         for (spec, path) in cases {
             let mut a = app(spec);
-            let owner = crate::render::owner_reference(&a);
+            let owner = crate::owner_reference(&a);
             let e = apply(&mut a, &owner).unwrap_err();
             assert_eq!(e.path, path);
         }

@@ -31,9 +31,9 @@ use k8s_openapi::api::core::v1::ResourceQuota;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KubeQuantity;
 use sparkplane_api::SparkApplication;
 
-use crate::render::batch::quantity::{NotAQuantity, Quantity};
-use crate::render::batch::requests::{self, Resources};
-use crate::render::RenderError;
+use sparkplane_render::batch::quantity::{NotAQuantity, Quantity};
+use sparkplane_render::batch::requests::{self, Resources};
+use sparkplane_render::RenderError;
 
 /// The first ResourceQuota an application would exceed, and by how much.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

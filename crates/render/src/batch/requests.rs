@@ -24,8 +24,8 @@ use sparkplane_api::v1beta2::SparkApplicationSpec;
 use super::quantity::Quantity;
 use super::spark_memory;
 use super::spark_settings::Manifest;
-use crate::render::submit_args::Role;
-use crate::render::RenderError;
+use crate::submit_args::Role;
+use crate::RenderError;
 
 /// Resource name → amount (Go's `corev1.ResourceList`).
 pub type Resources = BTreeMap<String, Quantity>;
@@ -114,7 +114,7 @@ mod tests {
     use serde_json::json;
 
     fn spec(extra: serde_json::Value) -> SparkApplicationSpec {
-        crate::render::fixtures::spec(&extra)
+        crate::fixtures::spec(&extra)
     }
 
     /// Asserts each case's reservation.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use sparkplane_api::{ScheduledSparkApplication, SparkApplication};
 
-use crate::render::{labels, names};
+use sparkplane_render::{labels, names};
 
 /// The SparkApplication a ScheduledSparkApplication starts at `at`: named after the
 /// schedule and the run's time in seconds (kept within 63 characters), labelled with the
@@ -23,7 +23,7 @@ pub fn run_application(s: &ScheduledSparkApplication, at: DateTime<Utc>) -> Spar
                 .metadata
                 .annotations
                 .as_ref()
-                .and_then(|a| a.get_key_value(crate::render::pod_security::ANNOTATION))
+                .and_then(|a| a.get_key_value(sparkplane_render::pod_security::ANNOTATION))
                 .map(|(k, v)| [(k.clone(), v.clone())].into()),
             owner_references: Some(vec![OwnerReference {
                 api_version: "sparkoperator.k8s.io/v1beta2".into(),

@@ -30,7 +30,7 @@ use sparkplane_spark_resources::Role;
 pub use sparkplane_spark_resources::memory::ExecutorMemory;
 
 use super::spark_settings::Manifest;
-use crate::render::RenderError;
+use crate::RenderError;
 
 /// The minimum overhead the operator counts.
 const MINIMUM: MinimumOverhead = MinimumOverhead::Fixed;
@@ -84,7 +84,7 @@ mod tests {
     use serde_json::json;
 
     fn spec(extra: serde_json::Value) -> SparkApplicationSpec {
-        crate::render::fixtures::spec(&extra)
+        crate::fixtures::spec(&extra)
     }
 
     /// (name, spec, driver MiB, executor MiB). With nothing set a pod is 1024 MiB plus

@@ -30,7 +30,7 @@ pub mod yunikorn;
 mod yunikorn_usage;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::ApiResource;
+use kube::core::ApiResource;
 use sparkplane_api::v1beta2::BatchScheduler;
 use sparkplane_api::SparkApplication;
 

@@ -14,7 +14,7 @@ use sparkplane_api::SparkApplication;
 
 use super::requests;
 use super::yunikorn_usage;
-use crate::render::RenderError;
+use crate::RenderError;
 
 /// The annotation with the task group a pod belongs to.
 pub const TASK_GROUP_NAME: &str = "yunikorn.apache.org/task-group-name";
@@ -117,7 +117,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn app(spec: Value) -> SparkApplication {
-        crate::render::fixtures::app("pi", &spec)
+        crate::fixtures::app("pi", &spec)
     }
 
     fn group(name: &str, n: i32, cpu: &str, memory: &str) -> Value {
