@@ -852,6 +852,8 @@ spec:
       limits: {{memory: 2Gi}}
   workers:
     replicas: 2
+    minReplicas: 1
+    maxReplicas: 3
     daemonMemory: 256m
     resources:
       requests: {{cpu: 250m, memory: 1536Mi}}
@@ -1068,6 +1070,25 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
     // a job runs on both workers: the leaving worker's preStop hook decommissions it (the
     // master shows it DECOMMISSIONED), its executor finishes its task and leaves, and the job
     // completes on the other.
+    // Outside minReplicas..maxReplicas, the API server itself refuses the scale (the CRD's
+    // CEL rules), naming the field, whatever the client.
+    for (n, bound) in [("4", "at most maxReplicas"), ("0", "at least minReplicas")] {
+        let o = lab.kubectl(&[
+            "-n",
+            RESTRICTED_NS,
+            "scale",
+            "sparkcluster",
+            name,
+            "--replicas",
+            n,
+        ]);
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "scale to {n} was accepted: {out}");
+        assert!(
+            err.contains("spec.workers.replicas") && err.contains(bound),
+            "scale to {n}: {err}"
+        );
+    }
     let job = std::thread::spawn({
         let name = name.to_string();
         move || {
