@@ -141,6 +141,23 @@ fn every_kubeflow_example_renders_with_every_field_it_sets() {
 /// `render::batch`).
 const NOT_VALIDATED: &[&str] = &["PodGroup"];
 
+/// `files` pass the official schemas of the oldest supported and the newest Kubernetes.
+fn schemas_accept(validator: &PathBuf, files: &[PathBuf]) {
+    for version in [OLDEST_KUBERNETES.to_string(), newest_kubernetes(validator)] {
+        let o = Command::new(validator)
+            .args(["--strict", "--quiet", "--no-warn", "-k", &version])
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "Kubernetes {version}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 #[test]
 fn rendered_objects_pass_the_kubernetes_schemas() {
     let validator = kubernetes_validate();
@@ -169,19 +186,7 @@ fn rendered_objects_pass_the_kubernetes_schemas() {
             "spark-pi-volcano: PodGroup \"scheduling.volcano.sh/v1beta1\"",
         ]
     );
-    for version in [OLDEST_KUBERNETES.to_string(), newest_kubernetes(&validator)] {
-        let o = Command::new(&validator)
-            .args(["--strict", "--quiet", "--no-warn", "-k", &version])
-            .args(&files)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "Kubernetes {version}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    schemas_accept(&validator, &files);
     // The validator can fail: a pod with a misspelt field does not pass.
     let bad = out.path().join("bad.yaml");
     std::fs::write(
@@ -382,17 +387,5 @@ fn a_spark_cluster_renders_its_objects() {
             p
         })
         .collect();
-    for version in [OLDEST_KUBERNETES.to_string(), newest_kubernetes(&validator)] {
-        let o = Command::new(&validator)
-            .args(["--strict", "--quiet", "--no-warn", "-k", &version])
-            .args(&files)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "Kubernetes {version}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    schemas_accept(&validator, &files);
 }
