@@ -125,12 +125,47 @@ struct Common {
 type Stop = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
 
 /// Starts the controllers of one namespace (`None`: all namespaces); they stop when `stop`
-/// resolves.
+/// resolves: SparkApplications, ScheduledSparkApplications and SparkClusters, each with the
+/// watches that wake it.
 fn spawn_namespace(
     common: &Common,
     ns: Option<String>,
     stop: Stop,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![
+        spawn_clusters(common, ns.as_deref(), stop.clone()),
+        spawn_scheduled(common, ns.as_deref(), stop.clone()),
+        spawn_applications(common, ns.as_deref(), stop),
+    ]
+}
+
+/// An API of `K` in `ns`, or across all namespaces.
+fn api_in<K>(client: &Client, ns: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match ns {
+        Some(n) => Api::namespaced(client.clone(), n),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// A dynamic API of `ar` in `ns`, or across all namespaces.
+fn dynamic_api_in(client: &Client, ns: Option<&str>, ar: &ApiResource) -> Api<DynamicObject> {
+    match ns {
+        Some(n) => Api::namespaced_with(client.clone(), n, ar),
+        None => Api::all_with(client.clone(), ar),
+    }
+}
+
+/// The SparkApplication controller: woken by the applications (cached as slim metadata) and
+/// by the pods the operator launched (followed by the pod index).
+fn spawn_applications(
+    common: &Common,
+    ns: Option<&str>,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
     let client = &common.client;
     let config = &common.config;
     let index = Arc::new(index::PodIndex::default());
@@ -144,21 +179,9 @@ fn spawn_namespace(
         in_flight: Mutex::new(HashSet::new()),
         fresh: fresh::Fresh::default(),
     });
-    let api_of = |ar: &ApiResource| -> Api<DynamicObject> {
-        match &ns {
-            Some(n) => Api::namespaced_with(client.clone(), n, ar),
-            None => Api::all_with(client.clone(), ar),
-        }
-    };
     // Metadata-only requests: the cache and the watch carry no spec or status.
-    let app_meta: Api<AppMeta> = match &ns {
-        Some(n) => Api::namespaced(client.clone(), n),
-        None => Api::all(client.clone()),
-    };
-    let pod_api: Api<Pod> = match &ns {
-        Some(n) => Api::namespaced(client.clone(), n),
-        None => Api::all(client.clone()),
-    };
+    let app_meta: Api<AppMeta> = api_in(client, ns);
+    let pod_api: Api<Pod> = api_in(client, ns);
     let pod_config = watcher::Config::default().labels(&format!("{}=true", labels::LAUNCHED_BY));
     // The index follows every pod event; only those that change what the lifecycle reads
     // wake the pod's application.
@@ -179,7 +202,7 @@ fn spawn_namespace(
     let app_reader = app_writer.as_reader();
     let app_trigger = reflector::reflector(
         app_writer,
-        watcher(app_meta.clone(), watcher::Config::default())
+        watcher(app_meta, watcher::Config::default())
             .default_backoff()
             .modify(|m| {
                 m.types = None;
@@ -192,15 +215,29 @@ fn spawn_namespace(
             kube::runtime::controller::Config::default().concurrency(config.status_workers),
         )
         .watches_stream(pods, app_of_pod)
-        .graceful_shutdown_on(stop.clone());
+        .graceful_shutdown_on(stop);
+    let ready = common.ready.clone();
+    tokio::spawn(async move {
+        ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        controller
+            .run(reconcile::reconcile, reconcile::error_policy, ctx)
+            .for_each(|_| async {})
+            .await;
+    })
+}
+
+/// The ScheduledSparkApplication controller, woken also by the runs it created.
+fn spawn_scheduled(common: &Common, ns: Option<&str>, stop: Stop) -> tokio::task::JoinHandle<()> {
+    let client = &common.client;
     let sched_ctx = Arc::new(scheduled::ScheduledContext {
         client: client.clone(),
         metrics: common.metrics.clone(),
-        spark_conf: config.spark_conf.clone(),
+        spark_conf: common.config.spark_conf.clone(),
     });
+    let app_meta: Api<AppMeta> = api_in(client, ns);
     let runs_config = watcher::Config::default().labels(labels::SCHEDULED_APP_NAME);
     let sched_controller = Controller::new_with(
-        api_of(&scheduled::scheduled_resource()),
+        dynamic_api_in(client, ns, &scheduled::scheduled_resource()),
         watcher::Config::default(),
         scheduled::scheduled_resource(),
     )
@@ -215,13 +252,23 @@ fn spawn_namespace(
         },
         (),
     )
-    .graceful_shutdown_on(stop.clone());
-    // SparkClusters, woken also by their Deployments and StatefulSets (only those the
-    // operator labels as a cluster's).
+    .graceful_shutdown_on(stop);
+    tokio::spawn(async move {
+        sched_controller
+            .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
+            .for_each(|_| async {})
+            .await;
+    })
+}
+
+/// The SparkCluster controller, woken also by its Deployments and StatefulSets (only those
+/// the operator labels as a cluster's).
+fn spawn_clusters(common: &Common, ns: Option<&str>, stop: Stop) -> tokio::task::JoinHandle<()> {
+    let client = &common.client;
     let cluster_ctx = Arc::new(cluster::ClusterContext {
         client: client.clone(),
         metrics: common.metrics.clone(),
-        spark_conf: config.spark_conf.clone(),
+        spark_conf: common.config.spark_conf.clone(),
         secrets: Mutex::new(HashSet::new()),
     });
     let owned = || {
@@ -232,46 +279,22 @@ fn spawn_namespace(
             sparkplane_cluster_objects::labels::MANAGER
         ))
     };
-    let (deployments, stateful_sets): (
-        Api<k8s_openapi::api::apps::v1::Deployment>,
-        Api<k8s_openapi::api::apps::v1::StatefulSet>,
-    ) = match &ns {
-        Some(n) => (
-            Api::namespaced(client.clone(), n),
-            Api::namespaced(client.clone(), n),
-        ),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
-    };
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> = api_in(client, ns);
+    let stateful_sets: Api<k8s_openapi::api::apps::v1::StatefulSet> = api_in(client, ns);
     let cluster_controller = Controller::new_with(
-        api_of(&cluster::cluster_resource()),
+        dynamic_api_in(client, ns, &cluster::cluster_resource()),
         watcher::Config::default(),
         cluster::cluster_resource(),
     )
     .owns(deployments, owned())
     .owns(stateful_sets, owned())
-    .graceful_shutdown_on(stop.clone());
-    let ready = common.ready.clone();
-    vec![
-        tokio::spawn(async move {
-            cluster_controller
-                .run(cluster::reconcile, cluster::error_policy, cluster_ctx)
-                .for_each(|_| async {})
-                .await;
-        }),
-        tokio::spawn(async move {
-            sched_controller
-                .run(scheduled::reconcile, scheduled::error_policy, sched_ctx)
-                .for_each(|_| async {})
-                .await;
-        }),
-        tokio::spawn(async move {
-            ready.store(true, std::sync::atomic::Ordering::SeqCst);
-            controller
-                .run(reconcile::reconcile, reconcile::error_policy, ctx)
-                .for_each(|_| async {})
-                .await;
-        }),
-    ]
+    .graceful_shutdown_on(stop);
+    tokio::spawn(async move {
+        cluster_controller
+            .run(cluster::reconcile, cluster::error_policy, cluster_ctx)
+            .for_each(|_| async {})
+            .await;
+    })
 }
 
 /// Runs the controllers until `shutdown` resolves: for each listed namespace (or all), or
