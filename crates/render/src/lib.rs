@@ -184,8 +184,44 @@ pub fn owner_reference(app: &SparkApplication) -> OwnerReference {
     }
 }
 
-/// Renders one submission of `app`.
+/// Renders one submission of `app`, in steps: what the operator refuses, its own settings
+/// (UI proxy, monitoring, batch scheduling), spark-submit's resolution of the options and
+/// the native driver builder, then the webhook-style pod settings, and the objects the
+/// operator adds around the driver.
 pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendered, RenderError> {
+    let version = preflight(app, options)?;
+    let level = pod_security::level(app, &options.pod_security)?;
+    let owner = owner_reference(app);
+    let mut app = app.clone();
+    ui_proxy(&mut app, &options.ui);
+    let metrics = monitoring::apply(&mut app, &owner);
+    let pod_group = batch::apply(&mut app, &owner)?;
+    let request = driver_request(&app, options, version, &owner, &metrics, level)?;
+    let mut driver = build_driver(&request).map_err(|e| builder_error(&e))?;
+    patch_driver_pod(&mut driver.pod, &app, &owner, &metrics, level, options)?;
+    let exposure = ui::build(
+        &app,
+        &owner,
+        &options.submission_id,
+        &request.ids.app_id,
+        &options.ui,
+    )?;
+    let driver_pdb = pdb::build(&app, &owner);
+    Ok(Rendered {
+        pod_group,
+        driver,
+        services: exposure.services,
+        ingresses: exposure.ingresses,
+        metrics_config_map: metrics.config_map,
+        driver_pdb,
+        ui_service: exposure.ui_service,
+        ui_ingress: exposure.ui_ingress,
+    })
+}
+
+/// What the operator refuses before anything is built: an unsupported version, client mode,
+/// and sparkConf keys past the tenancy boundary. The version, when it passes.
+fn preflight(app: &SparkApplication, options: &RenderOptions) -> Result<SparkVersion, RenderError> {
     let version = SparkVersion::parse_supported(&app.spec.spark_version).map_err(|_| {
         RenderError::field(
             "spec.sparkVersion",
@@ -214,11 +250,12 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
     if let Some(r) = refused.into_iter().next() {
         return Err(RenderError::field(r.path("spec"), r.message));
     }
-    let level = pod_security::level(app, &options.pod_security)?;
-    let owner = owner_reference(app);
-    let mut app = app.clone();
-    let app_name = app.metadata.name.clone().unwrap_or_default();
-    if let Some(base) = ui::ui_proxy_base(&options.ui, &app) {
+    Ok(version)
+}
+
+/// The UI's proxy settings when the operator serves the UI under a path; the user's own win.
+fn ui_proxy(app: &mut SparkApplication, ui: &UiOptions) {
+    if let Some(base) = ui::ui_proxy_base(ui, app) {
         app.spec
             .spark_conf
             .entry("spark.ui.proxyBase".into())
@@ -228,8 +265,19 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
             .entry("spark.ui.proxyRedirectUri".into())
             .or_insert_with(|| "/".into());
     }
-    let metrics = monitoring::apply(&mut app, &owner);
-    let pod_group = batch::apply(&mut app, &owner)?;
+}
+
+/// spark-submit's resolution of the options `app` translates to, checked at the Pod
+/// Security level, with the pod templates: what the native builder takes.
+fn driver_request(
+    app: &SparkApplication,
+    options: &RenderOptions,
+    version: SparkVersion,
+    owner: &OwnerReference,
+    metrics: &monitoring::Monitoring,
+    level: PodSecurity,
+) -> Result<DriverRequest, RenderError> {
+    let app_name = app.metadata.name.clone().unwrap_or_default();
     let explicit_pod_name = app.spec.driver.pod_name.clone().or_else(|| {
         app.spec
             .spark_conf
@@ -237,7 +285,7 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
             .cloned()
     });
     let pod_name = names::driver_pod(&app_name, explicit_pod_name.as_deref(), options.attempt);
-    let args = submit_args::submit_args(&app, &options.submission_id, &options.master, &pod_name)?;
+    let args = submit_args::submit_args(app, &options.submission_id, &options.master, &pod_name)?;
     let resolved = resolve(
         &args,
         &SubmitterEnv {
@@ -249,18 +297,18 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
     let conf = resolved.conf.entries().iter();
     pod_security::check_conf(
         conf.map(|(k, v)| (k.as_str(), v.as_str())),
-        &app,
+        app,
         level,
         &options.pod_security,
     )?;
     let executor_template = templates::executor(
-        &app,
-        &owner,
+        app,
+        owner,
         metrics.executor.as_ref(),
         level,
         &options.pod_security,
     )?;
-    let request = DriverRequest {
+    Ok(DriverRequest {
         conf: resolved.conf,
         resource: resolved.resource,
         app_args: resolved.app_args,
@@ -270,49 +318,32 @@ pub fn render(app: &SparkApplication, options: &RenderOptions) -> Result<Rendere
         ids: SubmissionIds::derived(&options.submission_id, options.now_millis),
         env_local_dirs: None,
         conf_files: Vec::new(),
-        driver_template: Some(templates::driver(&app, &owner)),
+        driver_template: Some(templates::driver(app, owner)),
         executor_template: Some(executor_template),
-        // Applied below, once the webhook-style settings are in and with the manifest's
-        // field paths.
+        // Applied by `patch_driver_pod`, once the webhook-style settings are in and with the
+        // manifest's field paths.
         pod_security: PodSecurity::None,
-    };
-    let mut driver = build_driver(&request).map_err(|e| builder_error(&e))?;
-    pod_patch::apply(&mut driver.pod, &app, Role::Driver, metrics.driver.as_ref())?;
-    let spark = templates::spark_container_name(&driver.pod, Role::Driver);
-    pod_security::apply(
-        &mut driver.pod,
-        &app,
-        Role::Driver,
-        &spark,
-        level,
-        &options.pod_security,
-    )?;
-    let refs = driver
-        .pod
-        .metadata
-        .owner_references
-        .get_or_insert_with(Vec::new);
-    if !refs.contains(&owner) {
+    })
+}
+
+/// The webhook-style settings of the driver pod, its Pod Security settings, and the
+/// application as its owner.
+fn patch_driver_pod(
+    pod: &mut k8s_openapi::api::core::v1::Pod,
+    app: &SparkApplication,
+    owner: &OwnerReference,
+    metrics: &monitoring::Monitoring,
+    level: PodSecurity,
+    options: &RenderOptions,
+) -> Result<(), RenderError> {
+    pod_patch::apply(pod, app, Role::Driver, metrics.driver.as_ref())?;
+    let spark = templates::spark_container_name(pod, Role::Driver);
+    pod_security::apply(pod, app, Role::Driver, &spark, level, &options.pod_security)?;
+    let refs = pod.metadata.owner_references.get_or_insert_with(Vec::new);
+    if !refs.contains(owner) {
         refs.push(owner.clone());
     }
-    let exposure = ui::build(
-        &app,
-        &owner,
-        &options.submission_id,
-        &request.ids.app_id,
-        &options.ui,
-    )?;
-    let driver_pdb = pdb::build(&app, &owner);
-    Ok(Rendered {
-        pod_group,
-        driver,
-        services: exposure.services,
-        ingresses: exposure.ingresses,
-        metrics_config_map: metrics.config_map,
-        driver_pdb,
-        ui_service: exposure.ui_service,
-        ui_ingress: exposure.ui_ingress,
-    })
+    Ok(())
 }
 
 /// The native builder names Spark settings and spark-submit options; say which manifest
