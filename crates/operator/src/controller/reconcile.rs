@@ -51,6 +51,9 @@ pub async fn reconcile(
 /// The kind this controller reconciles, in spans, logs and metrics.
 const KIND: &str = "SparkApplication";
 
+/// One reconcile of a SparkApplication: read it, observe its pods, let the lifecycle decide
+/// (asking the quotas only when a run waits for admission), write the status, carry out the
+/// actions, and say when to look again.
 async fn reconcile_application(
     meta: Arc<super::AppMeta>,
     ctx: Arc<Context>,
@@ -62,57 +65,14 @@ async fn reconcile_application(
     let ns = meta.namespace().unwrap_or_default();
     let name = meta.name_any();
     let api = status::apps(&ctx, &ns);
-    // The cache holds metadata only; the whole object is what this operator last wrote, if
-    // that is still the latest version, or else read now.
-    let obj = match ctx
-        .fresh
-        .take(&ns, &name, meta.metadata.resource_version.as_deref())
-    {
-        Some(obj) => obj,
-        None => match api
-            .get_opt(&name)
-            .await
-            .map_err(|e| OperatorError::kube(format!("read {name}"), e))?
-        {
-            Some(obj) => obj,
-            None => return Ok(Requeue::await_change()),
-        },
+    let Some(obj) = read_application(&ctx, &api, &meta, &ns, &name).await? else {
+        return Ok(Requeue::await_change());
     };
-    let source = format!("SparkApplication {ns}/{name}");
-    let value = status::typed_json(&obj, "SparkApplication");
-    let app = match parse_value_with(&source, value, &ctx.config.spark_conf) {
-        Ok((Manifest::SparkApplication(a), _)) => *a,
-        Ok(_) => return Ok(Requeue::await_change()),
-        Err(problems) => {
-            invalid(&ctx, &api, &obj, &problems).await?;
-            return Ok(Requeue::await_change());
-        }
+    let Some(app) = typed_application(&ctx, &api, &obj, &ns, &name).await? else {
+        return Ok(Requeue::await_change());
     };
     let before = app.status.clone().unwrap_or_default();
-    let state = before.application_state.state;
-    let submitted = conditions::is_true(&before.conditions, conditions::SUBMITTED);
-    let driver = match state {
-        State::Submitted | State::Running | State::Unknown if submitted => {
-            observe_driver(&ctx, &ns, &name, &before).await?
-        }
-        _ => Driver::NotLooked,
-    };
-    let executors = match &driver {
-        Driver::Found(_) => executors(&ctx, &ns, &name, before.submission_id.as_deref()),
-        _ => Vec::new(),
-    };
-    let needs_gone_check = matches!(
-        state,
-        State::Succeeding
-            | State::Failing
-            | State::PendingRerun
-            | State::Invalidating
-            | State::Suspending
-            | State::Running
-            | State::Submitted
-            | State::Unknown
-    );
-    let run_objects_gone = !needs_gone_check || objects::driver_pods(&ctx, &app).is_empty();
+    let (driver, executors, run_objects_gone) = observe(&ctx, &app, &before, &ns, &name).await?;
     let input = Input {
         app: &app,
         driver,
@@ -143,6 +103,105 @@ async fn reconcile_application(
     if let Some(t) = &decision.transition {
         record_transition(&ctx, &app, &before, &decision.status, t).await;
     }
+    if let Carried::Deleted = carry_out(&ctx, &api, &app, &decision, &name).await? {
+        return Ok(Requeue::await_change());
+    }
+    Ok(next_look(&decision))
+}
+
+/// The whole application: what this operator last wrote, if that is still the latest
+/// version (the cache holds metadata only), or else read now; `None` when it is gone.
+async fn read_application(
+    ctx: &Context,
+    api: &Api<DynamicObject>,
+    meta: &super::AppMeta,
+    ns: &str,
+    name: &str,
+) -> Result<Option<DynamicObject>, OperatorError> {
+    if let Some(obj) = ctx
+        .fresh
+        .take(ns, name, meta.metadata.resource_version.as_deref())
+    {
+        return Ok(Some(obj));
+    }
+    api.get_opt(name)
+        .await
+        .map_err(|e| OperatorError::kube(format!("read {name}"), e))
+}
+
+/// `obj` parsed and validated; an invalid one gets its problems in its status, and `None`.
+async fn typed_application(
+    ctx: &Context,
+    api: &Api<DynamicObject>,
+    obj: &DynamicObject,
+    ns: &str,
+    name: &str,
+) -> Result<Option<SparkApplication>, OperatorError> {
+    let source = format!("SparkApplication {ns}/{name}");
+    let value = status::typed_json(obj, "SparkApplication");
+    match parse_value_with(&source, value, &ctx.config.spark_conf) {
+        Ok((Manifest::SparkApplication(a), _)) => Ok(Some(*a)),
+        Ok(_) => Ok(None),
+        Err(problems) => {
+            invalid(ctx, api, obj, &problems).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// What the lifecycle reads of the application's pods: its driver (when a submission was
+/// made), the executors of that submission, and whether every object of earlier runs is
+/// gone (asked only in the states that wait on it).
+async fn observe(
+    ctx: &Context,
+    app: &SparkApplication,
+    before: &SparkApplicationStatus,
+    ns: &str,
+    name: &str,
+) -> Result<(Driver, Vec<Executor>, bool), OperatorError> {
+    let state = before.application_state.state;
+    let submitted = conditions::is_true(&before.conditions, conditions::SUBMITTED);
+    let driver = match state {
+        State::Submitted | State::Running | State::Unknown if submitted => {
+            observe_driver(ctx, ns, name, before).await?
+        }
+        _ => Driver::NotLooked,
+    };
+    let executors = match &driver {
+        Driver::Found(_) => executors(ctx, ns, name, before.submission_id.as_deref()),
+        _ => Vec::new(),
+    };
+    let needs_gone_check = matches!(
+        state,
+        State::Succeeding
+            | State::Failing
+            | State::PendingRerun
+            | State::Invalidating
+            | State::Suspending
+            | State::Running
+            | State::Submitted
+            | State::Unknown
+    );
+    let run_objects_gone = !needs_gone_check || objects::driver_pods(ctx, app).is_empty();
+    Ok((driver, executors, run_objects_gone))
+}
+
+/// Whether the actions deleted the application itself.
+enum Carried {
+    /// Every action was carried out; the application stays.
+    Done,
+    /// The application was deleted (its time to live ran out).
+    Deleted,
+}
+
+/// Carries out the decision's actions, in order.
+async fn carry_out(
+    ctx: &Arc<Context>,
+    api: &Api<DynamicObject>,
+    app: &SparkApplication,
+    decision: &sparkplane_lifecycle::Decision,
+    name: &str,
+) -> Result<Carried, OperatorError> {
     for action in &decision.actions {
         match action {
             Action::Submit {
@@ -154,29 +213,33 @@ async fn reconcile_application(
                 next.status = Some(decision.status.clone());
                 submit::enqueue(ctx.clone(), next, submission_id.clone(), *attempt);
             }
-            Action::DeleteRunObjects => objects::delete_run_objects(&ctx, &app).await?,
-            Action::CleanUpTerminated => objects::clean_up_terminated(&ctx, &app).await?,
+            Action::DeleteRunObjects => objects::delete_run_objects(ctx, app).await?,
+            Action::CleanUpTerminated => objects::clean_up_terminated(ctx, app).await?,
             Action::DeleteApplication => {
-                match api.delete(&name, &DeleteParams::background()).await {
+                match api.delete(name, &DeleteParams::background()).await {
                     Ok(_) => {}
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
                     Err(e) => return Err(OperatorError::kube(format!("delete {name}"), e)),
                 }
-                return Ok(Requeue::await_change());
+                return Ok(Carried::Deleted);
             }
         }
     }
-    // Until the driver objects exist, look again soon: a submission that failed on a
-    // transient error is retried from here.
+    Ok(Carried::Done)
+}
+
+/// When to look again besides watch events: as the lifecycle asks; soon while the driver
+/// objects do not exist yet (a submission that failed on a transient error is retried from
+/// here); never for a final state; else at the resync period.
+fn next_look(decision: &sparkplane_lifecycle::Decision) -> Requeue {
     let creating = decision.status.application_state.state == State::Submitted
         && !conditions::is_true(&decision.status.conditions, conditions::SUBMITTED);
-    let after = match decision.requeue_after {
-        Some(d) => d,
-        None if creating => ERROR_REQUEUE,
-        None if status::is_final(&decision.status) => return Ok(Requeue::await_change()),
-        None => RESYNC,
-    };
-    Ok(Requeue::requeue(after))
+    match decision.requeue_after {
+        Some(d) => Requeue::requeue(d),
+        None if creating => Requeue::requeue(ERROR_REQUEUE),
+        None if status::is_final(&decision.status) => Requeue::await_change(),
+        None => Requeue::requeue(RESYNC),
+    }
 }
 
 /// Why `app` may not start a run under the ResourceQuotas of `ns`, if it may not.
