@@ -72,8 +72,24 @@ fn custom_resources(ctx: &Ctx) -> Result<Vec<(String, String)>, SubmitError> {
     Ok(out)
 }
 
-/// Applies the step.
+/// Applies the step, in Spark's order: the container (name, image, ports), its environment,
+/// its resources, then the pod's metadata and spec.
 pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
+    container(ctx, p);
+    environment(ctx, p)?;
+    resources(ctx, p)?;
+    if ctx.behaviour.disallow_privilege_escalation {
+        p.container
+            .security_context
+            .get_or_insert_with(SecurityContext::default)
+            .allow_privilege_escalation = Some(false);
+    }
+    pod(ctx, p);
+    Ok(())
+}
+
+/// The driver container's name (unless the template named it), image and ports.
+fn container(ctx: &Ctx, p: &mut SparkPod) {
     let conf = &ctx.conf;
     let c = &mut p.container;
     if c.name.is_empty() {
@@ -102,6 +118,10 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
             ..Default::default()
         });
     }
+}
+
+/// `SPARK_USER`, the application id, `spark.kubernetes.driverEnv.*` and the bind address.
+fn environment(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     let user = crate::user::driver_spark_user(
         &ctx.req.submitter,
         ctx.req.proxy_user.as_deref(),
@@ -123,7 +143,12 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
         }),
         ..Default::default()
     });
+    Ok(())
+}
 
+/// Memory (request and limit alike), CPU request and limit, and custom resources.
+fn resources(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
+    let conf = &ctx.conf;
     let memory = Quantity(format!("{}Mi", driver_memory_mib(ctx)?));
     let cpu_request = cpu_request(conf, Role::Driver)?.text();
     let res = p
@@ -141,13 +166,13 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     for (k, v) in custom_resources(ctx)? {
         limits.insert(k, Quantity(v));
     }
-    if ctx.behaviour.disallow_privilege_escalation {
-        p.container
-            .security_context
-            .get_or_insert_with(SecurityContext::default)
-            .allow_privilege_escalation = Some(false);
-    }
+    Ok(())
+}
 
+/// The pod's name, labels and annotations, and its spec: restart policy, node selectors,
+/// image pull secrets, service account and scheduler.
+fn pod(ctx: &Ctx, p: &mut SparkPod) {
+    let conf = &ctx.conf;
     p.meta().name = Some(ctx.pod_name.clone());
     add_all(&mut p.pod.metadata.labels, &ctx.labels);
     add_all(&mut p.pod.metadata.annotations, &ctx.annotations);
@@ -187,7 +212,6 @@ pub fn apply(ctx: &Ctx, p: &mut SparkPod) -> Result<(), SubmitError> {
     {
         spec.scheduler_name = Some(s.to_string());
     }
-    Ok(())
 }
 
 /// System properties the step adds to `spark.properties`.
