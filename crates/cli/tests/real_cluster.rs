@@ -1073,15 +1073,7 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
     // Outside minReplicas..maxReplicas, the API server itself refuses the scale (the CRD's
     // CEL rules), naming the field, whatever the client.
     for (n, bound) in [("4", "at most maxReplicas"), ("0", "at least minReplicas")] {
-        let o = lab.kubectl(&[
-            "-n",
-            RESTRICTED_NS,
-            "scale",
-            "sparkcluster",
-            name,
-            "--replicas",
-            n,
-        ]);
+        let o = lab.kubectl(&scale_cluster(name, n));
         let (out, err) = text(&o);
         assert!(!o.status.success(), "scale to {n} was accepted: {out}");
         assert!(
@@ -1114,15 +1106,7 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
             .count();
         (busy == 2).then_some(())
     });
-    lab.kubectl_ok(&[
-        "-n",
-        RESTRICTED_NS,
-        "scale",
-        "sparkcluster",
-        name,
-        "--replicas",
-        "1",
-    ]);
+    lab.kubectl_ok(&scale_cluster(name, "1"));
     wait_for("a DECOMMISSIONED worker at the master", JOB_TIMEOUT, || {
         let m = master_json(lab, name);
         m["workers"]
@@ -1163,6 +1147,20 @@ fn a_spark_cluster_runs_spark_pi_on_two_workers_and_goes_with_its_owner() {
             left.is_empty().then_some(())
         },
     );
+}
+
+/// `kubectl scale` of SparkCluster `name` in the restricted namespace, through the scale
+/// subresource as a HorizontalPodAutoscaler uses it.
+fn scale_cluster<'a>(name: &'a str, replicas: &'a str) -> [&'a str; 7] {
+    [
+        "-n",
+        RESTRICTED_NS,
+        "scale",
+        "sparkcluster",
+        name,
+        "--replicas",
+        replicas,
+    ]
 }
 
 fn operator_pod(lab: &Lab) -> String {

@@ -354,28 +354,13 @@ fn driver_and_executor_resources(b: &mut Builder<'_>) {
 
 /// `spec.dynamicAllocation`, when enabled.
 fn dynamic_allocation(b: &mut Builder<'_>) {
-    let Some(da) = b.spec().dynamic_allocation.as_ref().filter(|da| da.enabled) else {
-        return;
-    };
-    b.set("spark.dynamicAllocation.enabled", "true");
-    if let Some(v) = da.initial_executors {
-        b.set("spark.dynamicAllocation.initialExecutors", v.to_string());
-    }
-    if let Some(v) = da.min_executors {
-        b.set("spark.dynamicAllocation.minExecutors", v.to_string());
-    }
-    if let Some(v) = da.max_executors {
-        b.set("spark.dynamicAllocation.maxExecutors", v.to_string());
-    }
-    b.set(
-        "spark.dynamicAllocation.shuffleTracking.enabled",
-        da.shuffle_tracking_enabled.unwrap_or(true).to_string(),
-    );
-    if let Some(v) = da.shuffle_tracking_timeout {
-        b.set(
-            "spark.dynamicAllocation.shuffleTracking.timeout",
-            v.to_string(),
-        );
+    for (k, v) in b
+        .spec()
+        .dynamic_allocation
+        .iter()
+        .flat_map(|d| d.spark_conf())
+    {
+        b.set(k, v);
     }
 }
 

@@ -174,25 +174,8 @@ fn given_confs(c: &mut Confs, spec: &SparkApplicationSpec) {
 
 /// `spec.dynamicAllocation`, when enabled.
 fn dynamic_allocation_confs(c: &mut Confs, spec: &SparkApplicationSpec) {
-    let Some(da) = spec.dynamic_allocation.as_ref().filter(|d| d.enabled) else {
-        return;
-    };
-    c.set("spark.dynamicAllocation.enabled", "true");
-    if let Some(n) = da.initial_executors {
-        c.set("spark.dynamicAllocation.initialExecutors", n);
-    }
-    if let Some(n) = da.min_executors {
-        c.set("spark.dynamicAllocation.minExecutors", n);
-    }
-    if let Some(n) = da.max_executors {
-        c.set("spark.dynamicAllocation.maxExecutors", n);
-    }
-    c.set(
-        "spark.dynamicAllocation.shuffleTracking.enabled",
-        da.shuffle_tracking_enabled.unwrap_or(true),
-    );
-    if let Some(n) = da.shuffle_tracking_timeout {
-        c.set("spark.dynamicAllocation.shuffleTracking.timeout", n);
+    for (k, v) in spec.dynamic_allocation.iter().flat_map(|d| d.spark_conf()) {
+        c.set(k, v);
     }
 }
 

@@ -13,14 +13,22 @@
 #                          local runtime's supervisor does.
 set -uo pipefail
 
-if [ "${1:-}" = worker ]; then
-  pid=$(pgrep -n -f 'org\.apache\.spark\.deploy\.worker\.Worker')
+# Sends SIGPWR to the newest $1 JVM whose command line matches $2 and prints its pid; fails
+# when none runs or it is gone.
+decommission() {
+  local what=$1 pattern=$2 pid
+  pid=$(pgrep -n -f "$pattern")
   if [ -z "$pid" ]; then
-    echo "decom: no worker JVM is running" >&2
-    exit 0
+    echo "decom: no $what JVM is running" >&2
+    return 1
   fi
-  echo "decom: asking worker JVM $pid to decommission" >&2
-  kill -s PWR "$pid" || exit 0
+  echo "decom: asking $what JVM $pid to decommission" >&2
+  kill -s PWR "$pid" || return 1
+  echo "$pid"
+}
+
+if [ "${1:-}" = worker ]; then
+  pid=$(decommission worker 'org\.apache\.spark\.deploy\.worker\.Worker') || exit 0
   url=http://127.0.0.1:${SPARK_WORKER_WEBUI_PORT:-8081}/json/
   while kill -0 "$pid" 2>/dev/null; do
     # Drained: no executor left and no core in use. An unanswered request is not drained.
@@ -38,13 +46,8 @@ EOF
   exit 0
 fi
 
-pid=$(pgrep -n -f 'org\.apache\.spark\.scheduler\.cluster\.k8s\.KubernetesExecutorBackend')
-if [ -z "$pid" ]; then
-  echo "decom: no executor JVM is running" >&2
-  exit 0
-fi
-echo "decom: asking executor JVM $pid to decommission" >&2
-kill -s PWR "$pid" || exit 0
+pid=$(decommission executor 'org\.apache\.spark\.scheduler\.cluster\.k8s\.KubernetesExecutorBackend') \
+  || exit 0
 while kill -0 "$pid" 2>/dev/null; do
   sleep 1
 done

@@ -422,3 +422,39 @@ pub struct DynamicAllocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle_tracking_timeout: Option<i64>,
 }
+
+impl DynamicAllocation {
+    /// The Spark settings this asks for, in kubeflow's order; none unless enabled. Shuffle
+    /// tracking is on unless turned off. Both the Kubernetes render and the local planner
+    /// pass them.
+    pub fn spark_conf(&self) -> Vec<(&'static str, String)> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let mut conf = vec![("spark.dynamicAllocation.enabled", "true".to_string())];
+        let counts = [
+            (
+                "spark.dynamicAllocation.initialExecutors",
+                self.initial_executors,
+            ),
+            ("spark.dynamicAllocation.minExecutors", self.min_executors),
+            ("spark.dynamicAllocation.maxExecutors", self.max_executors),
+        ];
+        conf.extend(
+            counts
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|n| (k, n.to_string()))),
+        );
+        conf.push((
+            "spark.dynamicAllocation.shuffleTracking.enabled",
+            self.shuffle_tracking_enabled.unwrap_or(true).to_string(),
+        ));
+        if let Some(t) = self.shuffle_tracking_timeout {
+            conf.push((
+                "spark.dynamicAllocation.shuffleTracking.timeout",
+                t.to_string(),
+            ));
+        }
+        conf
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sparkplane_api::{LoadedManifest, Manifest, SparkApplication};
 use sparkplane_plan::submit::{plan_submit, SubmitInputs, Target};
-use sparkplane_render::{render, RenderOptions};
+use sparkplane_render::RenderOptions;
 
 use crate::cli::ValidateArgs;
 use crate::{manifests, Reported};
@@ -23,7 +23,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<u8> {
         let mut problems = Vec::new();
         if args.target.kubernetes() {
             problems.extend(
-                kubernetes_refusals(m, &options.spark_conf)
+                kubernetes_refusals(m, &options.spark_conf)?
                     .into_iter()
                     .map(|p| format!("{p} (on Kubernetes: `render` and the operator refuse it)")),
             );
@@ -58,38 +58,19 @@ fn place(m: &LoadedManifest) -> String {
     }
 }
 
-/// What the Kubernetes translation refuses of `m`, as `field.path: message`.
+/// What the Kubernetes translation (`render`'s) refuses of `m`, as `field.path: message`.
 fn kubernetes_refusals(
     m: &LoadedManifest,
     policy: &sparkplane_api::SparkConfPolicy,
-) -> Vec<String> {
-    let app = match &m.manifest {
-        Manifest::SparkApplication(a) => (**a).clone(),
-        Manifest::ScheduledSparkApplication(s) => {
-            sparkplane_schedule::run_application(s, chrono::Utc::now())
-        }
-        Manifest::SparkCluster(c) => {
-            let mut c = (**c).clone();
-            c.metadata.namespace.get_or_insert_with(|| "default".into());
-            return match sparkplane_cluster_objects::build(&c) {
-                Ok(_) => Vec::new(),
-                Err(refusals) => refusals.iter().map(ToString::to_string).collect(),
-            };
-        }
-    };
-    let mut app = app;
-    app.metadata
-        .namespace
-        .get_or_insert_with(|| "default".to_string());
+) -> anyhow::Result<Vec<String>> {
     let options = RenderOptions {
         submission_id: "validate".into(),
         spark_conf: policy.clone(),
         ..RenderOptions::default()
     };
-    match render(&app, &options) {
-        Ok(_) => Vec::new(),
-        Err(e) => vec![e.to_string()],
-    }
+    Ok(super::render::translate(&m.manifest, &options)?
+        .err()
+        .unwrap_or_default())
 }
 
 /// What the local runtime's planner refuses of an application `m`. Clusters are planned with
